@@ -1,0 +1,142 @@
+package offsets
+
+import (
+	"go.uber.org/zap"
+
+	"github.com/warrenlag/warren/protocol"
+)
+
+// fetchConsumer answers a StorageFetchConsumer: a deep copy of the group that
+// shares no memory with the store. A group whose newest commit is older than
+// expire-group is deleted here and reported as unknown.
+//
+// The copy is built in a few large allocations (all partitions, all commits, all
+// lags of the group at once) rather than one per value: that is most of its cost.
+func (sh *shard) fetchConsumer(m *msg) (protocol.ConsumerTopics, bool) {
+	s, r := sh.s, m.r
+	groups := sh.groups[m.cl]
+	g := groups[r.Group]
+	if g == nil {
+		return nil, false
+	}
+	if g.lastCommit < s.cfg.Now().UnixMilli()-s.expireMs {
+		delete(groups, r.Group)
+		if ce := s.log.Check(zap.DebugLevel, "purged expired group"); ce != nil {
+			ce.Write(requestFields(r)...)
+		}
+		return nil, false
+	}
+
+	size := s.cfg.Intervals
+	var nparts, windows, commits, lags int
+	for _, t := range g.topics {
+		nparts += len(t.parts)
+		for i := range t.parts {
+			pt := &t.parts[i]
+			if pt.head == noWindow {
+				continue
+			}
+			windows++
+			commits += int(pt.n)
+			ring := t.hist[i*size : (i+1)*size]
+			for k := 0; k < int(pt.n); k++ {
+				if at(ring, pt.span, k).lagKnown() {
+					lags++
+				}
+			}
+		}
+	}
+	partsOut := make([]protocol.ConsumerPartition, nparts)
+	ptrsOut := make([]*protocol.ConsumerPartition, nparts)
+	slots := make([]*protocol.ConsumerOffset, windows*size)
+	offsetsOut := make([]protocol.ConsumerOffset, commits)
+	lagsOut := make([]protocol.Lag, lags)
+
+	out := make(protocol.ConsumerTopics, len(g.topics))
+	bc := s.brokers[m.cl]
+	var history []int64
+	for name, t := range g.topics {
+		cps := ptrsOut[:len(t.parts):len(t.parts)]
+		ptrsOut = ptrsOut[len(t.parts):]
+		out[name] = cps
+
+		// Copy the broker histories of the topic while holding its lock.
+		bc.mu.RLock()
+		bt := bc.topics[name]
+		bc.mu.RUnlock()
+		var bounds []int32 // end of partition p's history in history; -1: none
+		if bt != nil {
+			bt.mu.RLock()
+			history = make([]int64, 0, min(len(t.parts), len(bt.parts))*size)
+			bounds = make([]int32, len(t.parts))
+			for p := range t.parts {
+				var ok bool
+				history, ok = bt.history(history, p, size)
+				bounds[p] = int32(len(history))
+				if !ok {
+					bounds[p] = -1
+				}
+			}
+			bt.mu.RUnlock()
+		}
+
+		start := 0
+		for p := range t.parts {
+			pt := &t.parts[p]
+			cp := &partsOut[0]
+			partsOut = partsOut[1:]
+			cps[p] = cp
+			if pt.owner != 0 {
+				o := g.owners[pt.owner-1]
+				cp.Owner, cp.ClientID = o.host, o.clientID
+			}
+			if pt.head == noWindow {
+				cp.Offsets = slots[:0:0]
+			} else {
+				cp.Offsets = slots[:size:size]
+				slots = slots[size:]
+				ring := t.hist[p*size : (p+1)*size]
+				first := size - int(pt.n) // nil slots come first
+				for k := 0; k < int(pt.n); k++ {
+					e := at(ring, pt.span, k)
+					co := &offsetsOut[0]
+					offsetsOut = offsetsOut[1:]
+					*co = protocol.ConsumerOffset{
+						Offset:            e.offset,
+						Order:             e.order,
+						Timestamp:         e.ts,
+						ObservedTimestamp: e.observed(),
+					}
+					if e.lagKnown() {
+						lagsOut[0].Value = e.lag
+						co.Lag = &lagsOut[0]
+						lagsOut = lagsOut[1:]
+					}
+					cp.Offsets[first+k] = co
+				}
+			}
+			if bounds != nil && bounds[p] >= 0 {
+				lo, end := start, int(bounds[p])
+				start = end
+				cp.BrokerOffsets = history[lo:end:end]
+				if pt.n > 0 && end > lo {
+					newestBroker := history[end-1]
+					newest := cp.Offsets[size-1].Offset
+					if newestBroker > newest {
+						cp.CurrentLag = uint64(newestBroker - newest)
+					}
+				}
+			}
+		}
+	}
+	return out, true
+}
+
+// at returns the k-th oldest entry of a window.
+func at(ring []entry, sp span, k int) *entry {
+	i := int(sp.head) + k
+	if i >= len(ring) {
+		i -= len(ring)
+	}
+	return &ring[i]
+}

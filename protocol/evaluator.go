@@ -1,0 +1,86 @@
+package protocol
+
+import "encoding/json"
+
+// EvaluatorRequest asks the evaluator for the status of a consumer group.
+type EvaluatorRequest struct {
+	// Reply receives exactly one answer per request; it is never closed.
+	Reply chan *ConsumerGroupStatus
+
+	// Cluster is the cluster of the group.
+	Cluster string
+
+	// Group is the consumer group to evaluate.
+	Group string
+
+	// ShowAll lists every partition in the reply when true, and only the partitions
+	// worse than OK when false.
+	ShowAll bool
+}
+
+// StatusConstant is the status of a partition or of a group.
+type StatusConstant int
+
+// The statuses. Their numbers and names are part of the protocol.
+const (
+	// StatusNotFound is given to a group whose cluster or group is unknown.
+	StatusNotFound StatusConstant = 0
+	// StatusOK is a partition or group that is keeping up.
+	StatusOK StatusConstant = 1
+	// StatusWarning is a partition or group that is falling behind.
+	StatusWarning StatusConstant = 2
+	// StatusError is a group with a stopped or stalled partition.
+	StatusError StatusConstant = 3
+	// StatusStop is a partition whose consumer stopped committing.
+	StatusStop StatusConstant = 4
+	// StatusStall is a partition whose consumer commits without moving.
+	StatusStall StatusConstant = 5
+	// StatusRewind is a partition whose committed offset went backwards.
+	StatusRewind StatusConstant = 6
+)
+
+var statusNames = [...]string{"NOTFOUND", "OK", "WARN", "ERR", "STOP", "STALL", "REWIND"}
+
+// String returns the name of the status, or "UNKNOWN".
+func (c StatusConstant) String() string {
+	if c >= 0 && int(c) < len(statusNames) {
+		return statusNames[c]
+	}
+	return "UNKNOWN"
+}
+
+// MarshalText writes the name of the status.
+func (c StatusConstant) MarshalText() ([]byte, error) {
+	return []byte(c.String()), nil
+}
+
+// MarshalJSON writes the name of the status as a JSON string.
+func (c StatusConstant) MarshalJSON() ([]byte, error) {
+	return json.Marshal(c.String())
+}
+
+// PartitionStatus is the evaluation of one partition of a group.
+type PartitionStatus struct {
+	Topic      string          `json:"topic"`
+	Partition  int32           `json:"partition"`
+	Owner      string          `json:"owner"`
+	ClientID   string          `json:"client_id"`
+	Status     StatusConstant  `json:"status"`
+	Start      *ConsumerOffset `json:"start"`
+	End        *ConsumerOffset `json:"end"`
+	CurrentLag uint64          `json:"current_lag"`
+	Complete   float32         `json:"complete"`
+}
+
+// ConsumerGroupStatus is the evaluation of a group: the reply to an
+// EvaluatorRequest.
+type ConsumerGroupStatus struct {
+	Cluster         string             `json:"cluster"`
+	Group           string             `json:"group"`
+	Status          StatusConstant     `json:"status"`
+	Complete        float32            `json:"complete"`
+	Partitions      []*PartitionStatus `json:"partitions"`
+	TotalPartitions int                `json:"partition_count"`
+	Maxlag          *PartitionStatus   `json:"maxlag"`
+	TotalLag        uint64             `json:"totallag"`
+}

@@ -1,0 +1,132 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"go.uber.org/zap"
+
+	"github.com/warrenlag/warren/protocol"
+)
+
+// Coordinator (storage) manages the single storage module: it configures, starts
+// and stops it, and forwards every request that arrives on App.StorageChannel to
+// it. When no module is configured it runs an inmemory module named "default".
+type Coordinator struct {
+	// App is the application context; StorageChannel is the channel served.
+	App *protocol.ApplicationContext
+
+	// Log is the coordinator's logger. When nil, one is derived from App.Logger.
+	Log *zap.Logger
+
+	module  Module
+	name    string
+	running bool
+	done    chan struct{}
+}
+
+// stopForwarding is sent on App.StorageChannel by Stop to end the forwarder after
+// every request sent before it. It never reaches a module.
+var stopForwarding = &protocol.StorageRequest{RequestType: -1}
+
+// Configure reads the configuration map "storage" and configures its module. It
+// panics when more than one module is configured, when a class-name is unknown,
+// or when the module's configuration is invalid (the message names the key).
+func (sc *Coordinator) Configure() {
+	sc.Log = sc.logger()
+	sc.Log.Info("configuring")
+
+	v := sc.App.Config()
+	modules := v.GetStringMap("storage")
+	switch len(modules) {
+	case 0:
+		sc.name = "default"
+		v.Set("storage.default.class-name", "inmemory")
+	case 1:
+		for name := range modules {
+			sc.name = name
+		}
+	default:
+		names := make([]string, 0, len(modules))
+		for name := range modules {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		panic(fmt.Errorf("storage: only one storage module may be configured, found %d: %v", len(names), names))
+	}
+
+	root := "storage." + sc.name
+	class := v.GetString(root + ".class-name")
+	log := sc.Log.With(zap.String("type", "module"), zap.String("class", class), zap.String("name", sc.name))
+	switch class {
+	case "inmemory":
+		sc.module = &InMemoryStorage{App: sc.App, Log: log}
+	default:
+		panic(fmt.Errorf("%s.class-name: unknown storage className provided: %q", root, class))
+	}
+	sc.module.Configure(sc.name, root)
+}
+
+func (sc *Coordinator) logger() *zap.Logger {
+	if sc.Log != nil {
+		return sc.Log
+	}
+	if sc.App != nil && sc.App.Logger != nil {
+		return sc.App.Logger.With(zap.String("type", "coordinator"), zap.String("name", "storage"))
+	}
+	return zap.NewNop()
+}
+
+// Start starts the module, then forwards App.StorageChannel to it. A module that
+// fails to start is returned as an error, and nothing is forwarded.
+func (sc *Coordinator) Start() error {
+	if sc.module == nil {
+		return errors.New("storage: Start called before Configure")
+	}
+	if sc.running {
+		return errors.New("storage: already started")
+	}
+	in := sc.App.StorageChannel
+	if in == nil {
+		return errors.New("storage: the application context has no StorageChannel")
+	}
+	sc.Log.Info("starting")
+	if err := sc.module.Start(); err != nil {
+		return fmt.Errorf("storage module %s: %w", sc.name, err)
+	}
+
+	forward := func(r *protocol.StorageRequest) { sc.module.GetCommunicationChannel() <- r }
+	if h, ok := sc.module.(handler); ok {
+		forward = h.handle
+	}
+	sc.done = make(chan struct{})
+	go func() {
+		defer close(sc.done)
+		for r := range in {
+			if r == stopForwarding {
+				return
+			}
+			forward(r)
+		}
+	}()
+	sc.running = true
+	return nil
+}
+
+// Stop stops forwarding once every request sent before it has been forwarded,
+// then stops the module, which applies or answers all of them. It returns nil.
+func (sc *Coordinator) Stop() error {
+	sc.logger().Info("stopping")
+	if sc.running {
+		sc.App.StorageChannel <- stopForwarding
+		<-sc.done
+		sc.running = false
+	}
+	if sc.module != nil {
+		if err := sc.module.Stop(); err != nil {
+			sc.Log.Warn("storage module did not stop cleanly", zap.Error(err))
+		}
+	}
+	return nil
+}
