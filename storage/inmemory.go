@@ -54,7 +54,9 @@ func (module *InMemoryStorage) Configure(name string, configRoot string) {
 	if err != nil {
 		panic(fmt.Errorf("%s: %w", configRoot, err))
 	}
-	cfg.Now = module.App.Now
+	if module.App.Clock != nil {
+		cfg.Now = module.App.Clock
+	}
 	module.cfg = cfg
 	module.requests = make(chan *protocol.StorageRequest, depth)
 }

@@ -14,6 +14,22 @@ import (
 type brokerCluster struct {
 	mu     sync.RWMutex
 	topics map[string]*brokerTopic
+
+	// lastName and last cache the dispatcher's previous topic lookup.
+	lastName string
+	last     *brokerTopic
+}
+
+// topic returns the named topic or nil. Dispatcher only.
+func (bc *brokerCluster) topic(name string) *brokerTopic {
+	if bc.last != nil && name == bc.lastName {
+		return bc.last
+	}
+	t := bc.topics[name]
+	if t != nil {
+		bc.lastName, bc.last = name, t
+	}
+	return t
 }
 
 // brokerTopic holds the broker offset histories of a topic's partitions, all in
@@ -65,7 +81,7 @@ func (s *Store) setBroker(r *protocol.StorageRequest) {
 		return
 	}
 	size := s.cfg.Intervals
-	t := bc.topics[r.Topic]
+	t := bc.topic(r.Topic)
 	known := 0
 	if t != nil {
 		known = len(t.parts)
@@ -116,7 +132,7 @@ func (t *brokerTopic) grow(count, size int) {
 // know of the broker offsets: the partition's newest offset, the topic's partition
 // count, and why the request must be dropped, if it must. Dispatcher only.
 func (s *Store) brokerFacts(bc *brokerCluster, r *protocol.StorageRequest) (offset int64, count int32, why reason) {
-	t := bc.topics[r.Topic]
+	t := bc.topic(r.Topic)
 	switch {
 	case t == nil:
 		return 0, 0, noTopic
@@ -134,6 +150,7 @@ func (s *Store) brokerFacts(bc *brokerCluster, r *protocol.StorageRequest) (offs
 
 // deleteTopic removes a topic's broker offsets. Dispatcher only.
 func (bc *brokerCluster) deleteTopic(name string) {
+	bc.last = nil
 	bc.mu.Lock()
 	delete(bc.topics, name)
 	bc.mu.Unlock()

@@ -19,7 +19,8 @@ func (sh *shard) fetchConsumer(m *msg) (protocol.ConsumerTopics, bool) {
 	if g == nil {
 		return nil, false
 	}
-	if g.lastCommit < s.cfg.Now().UnixMilli()-s.expireMs {
+	if g.lastCommit < m.now-s.expireMs {
+		sh.forget()
 		delete(groups, r.Group)
 		if ce := s.log.Check(zap.DebugLevel, "purged expired group"); ce != nil {
 			ce.Write(requestFields(r)...)

@@ -10,6 +10,14 @@ type shard struct {
 	s      *Store
 	groups []map[string]*group // by cluster index
 
+	// The group and topic of the previous commit or owner: a group's commits
+	// come in runs (one offset commit covers many partitions).
+	lastCl    int32
+	lastName  string
+	lastGroup *group
+	lastTopic *topic // of lastGroup
+	lastTName string
+
 	// verdicts caches what the allow/deny lists said of group names that are not
 	// stored, so that a rejected group's commits cost no regular expression. It
 	// is emptied when it reaches maxVerdicts.
@@ -90,6 +98,7 @@ func (sh *shard) do(m *msg) {
 			sh.s.answer(r, nil, false)
 		}
 	case protocol.StorageSetDeleteTopic:
+		sh.forget()
 		for _, g := range sh.groups[m.cl] {
 			delete(g.topics, r.Topic)
 		}
@@ -109,6 +118,26 @@ func (sh *shard) do(m *msg) {
 		}
 		m.fan.done(sh.s, r, names)
 	}
+}
+
+// forget empties the one-entry caches, before anything is deleted.
+func (sh *shard) forget() {
+	sh.lastGroup, sh.lastTopic = nil, nil
+}
+
+// group returns the named group of cluster cl, or nil.
+func (sh *shard) group(cl int32, name string) *group {
+	if sh.lastGroup != nil && name == sh.lastName && cl == sh.lastCl {
+		return sh.lastGroup
+	}
+	return sh.groups[cl][name]
+}
+
+// newGroup creates the named group of cluster cl.
+func (sh *shard) newGroup(cl int32, name string) *group {
+	g := &group{topics: make(map[string]*topic)}
+	sh.groups[cl][name] = g
+	return g
 }
 
 // accept applies the allow and deny lists to a group that is not stored yet.
@@ -131,12 +160,19 @@ func (sh *shard) accept(name string) bool {
 // partition returns the window of partition p of topic name in g, creating the
 // topic (sized to the broker's count) and growing it as needed. The window is
 // marked as used.
-func (sh *shard) partition(g *group, name string, p int, count int) (*part, []entry) {
+func (sh *shard) partition(cl int32, group string, g *group, name string, p int, count int) (*part, []entry) {
 	size := sh.s.cfg.Intervals
-	t := g.topics[name]
-	if t == nil {
-		t = &topic{}
-		g.topics[name] = t
+	var t *topic
+	if g == sh.lastGroup && sh.lastTopic != nil && name == sh.lastTName {
+		t = sh.lastTopic
+	} else {
+		t = g.topics[name]
+		if t == nil {
+			t = &topic{}
+			g.topics[name] = t
+		}
+		sh.lastCl, sh.lastName, sh.lastGroup = cl, group, g
+		sh.lastTName, sh.lastTopic = name, t
 	}
 	if p >= len(t.parts) {
 		n := max(count, p+1)
@@ -159,12 +195,12 @@ func (sh *shard) partition(g *group, name string, p int, count int) (*part, []en
 // setOffset applies a StorageSetConsumerOffset, in the order of the spec's steps.
 func (sh *shard) setOffset(m *msg) {
 	s, r := sh.s, m.r
-	now := s.cfg.Now().UnixMilli()
+	now := m.now
 	if r.Timestamp < now-s.expireMs {
 		s.drops.add(expired, r)
 		return
 	}
-	g := sh.groups[m.cl][r.Group]
+	g := sh.group(m.cl, r.Group)
 	if g == nil && !sh.accept(r.Group) {
 		s.drops.add(groupRejected, r)
 		return
@@ -174,10 +210,9 @@ func (sh *shard) setOffset(m *msg) {
 		return
 	}
 	if g == nil {
-		g = &group{topics: make(map[string]*topic)}
-		sh.groups[m.cl][r.Group] = g
+		g = sh.newGroup(m.cl, r.Group)
 	}
-	pt, ring := sh.partition(g, r.Topic, int(r.Partition), int(m.count))
+	pt, ring := sh.partition(m.cl, r.Group, g, r.Topic, int(r.Partition), int(m.count))
 	c := entry{offset: r.Offset, order: r.Order, ts: r.Timestamp, obs: now << 1}
 	res := place(ring, &pt.span, c, m.broker, s.minDistMs)
 	if res.why != accepted {
@@ -303,7 +338,7 @@ func place(ring []entry, sp *span, c entry, broker int64, minDistMs int64) place
 // setOwner applies a StorageSetConsumerOwner.
 func (sh *shard) setOwner(m *msg) {
 	s, r := sh.s, m.r
-	g := sh.groups[m.cl][r.Group]
+	g := sh.group(m.cl, r.Group)
 	if g == nil && !sh.accept(r.Group) {
 		s.drops.add(groupRejected, r)
 		return
@@ -313,10 +348,9 @@ func (sh *shard) setOwner(m *msg) {
 		return
 	}
 	if g == nil {
-		g = &group{topics: make(map[string]*topic)}
-		sh.groups[m.cl][r.Group] = g
+		g = sh.newGroup(m.cl, r.Group)
 	}
-	pt, _ := sh.partition(g, r.Topic, int(r.Partition), int(m.count))
+	pt, _ := sh.partition(m.cl, r.Group, g, r.Topic, int(r.Partition), int(m.count))
 	pt.owner = g.ownerIndex(owner{host: r.Owner, clientID: r.ClientID})
 }
 
@@ -399,6 +433,7 @@ func (sh *shard) deleteGroup(m *msg) {
 	if g == nil {
 		return
 	}
+	sh.forget()
 	if r.Topic != "" {
 		delete(g.topics, r.Topic)
 		if len(g.topics) > 0 {

@@ -12,15 +12,15 @@ import (
 const testNow = int64(2_000_000_000_000)
 
 // clock is a settable test clock.
-type clock struct{ ms int64 }
+type testClock struct{ ms int64 }
 
-func (c *clock) now() time.Time { return time.UnixMilli(c.ms) }
+func (c *testClock) now() time.Time { return time.UnixMilli(c.ms) }
 
 // newStore builds a synchronous store (not started) on a fixed clock, with one
 // cluster "c" unless cfg names others.
-func newStore(t testing.TB, cfg Config) (*Store, *clock) {
+func newStore(t testing.TB, cfg Config) (*Store, *testClock) {
 	t.Helper()
-	clk := &clock{ms: testNow}
+	clk := &testClock{ms: testNow}
 	if cfg.Now == nil {
 		cfg.Now = clk.now
 	}

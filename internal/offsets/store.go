@@ -12,9 +12,17 @@ import (
 	"github.com/warrenlag/warren/protocol"
 )
 
-// queueDepth is the buffer of each worker's queue. A deep queue lets the
-// dispatcher run ahead of a worker that is busy with a large fetch.
-const queueDepth = 512
+// Requests reach a worker in batches, which saves a channel hand-off and a
+// goroutine wake-up per request. A batch is handed over when it is full, when a
+// request that reads the worker's groups joins it (so every read sees every write
+// sent before it), at Stop, and every sweepEvery requests. Until then nothing can
+// observe the requests it holds, and as each request carries the time at which it
+// was dispatched, its effect does not depend on when the worker applies it.
+const (
+	batchSize  = 128
+	queueDepth = 16 // batches waiting for a worker
+	sweepEvery = 4096
+)
 
 // Store is the in-memory offset store.
 //
@@ -41,15 +49,30 @@ type Store struct {
 	// types.
 	requests [13]atomic.Uint64
 
-	mu      sync.Mutex // serialises dispatch
-	index   map[string]int32
-	brokers []*brokerCluster
-	shards  []*shard
-	queues  []chan msg
-	seed    maphash.Seed
-	running bool
-	stopped bool
-	workers sync.WaitGroup
+	mu         sync.Mutex // serialises dispatch
+	index      map[string]int32
+	brokers    []*brokerCluster
+	shards     []*shard
+	queues     []chan []msg
+	free       []chan []msg // emptied batches, back from the workers
+	pending    [][]msg      // the batch being filled, per worker
+	waiting    int          // workers with a pending batch
+	sinceSweep int          // requests since every batch was handed over
+	clock      clock
+
+	// One-entry caches of the dispatcher's lookups: requests come in runs of
+	// one cluster, one group (an offset commit covers many partitions) and one
+	// topic.
+	lastCluster string
+	lastCl      int32
+	lastBC      *brokerCluster
+	lastGroup   string
+	lastGroupCl int32
+	lastWorker  int
+	seed        maphash.Seed
+	running     bool
+	stopped     bool
+	workers     sync.WaitGroup
 }
 
 // msg is a request on its way to a worker, with what the dispatcher resolved
@@ -57,6 +80,7 @@ type Store struct {
 type msg struct {
 	r      *protocol.StorageRequest
 	fan    *fanout
+	now    int64  // when it was dispatched, Unix ms
 	broker int64  // newest broker offset of the partition (commits, owners)
 	count  int32  // partition count of the topic (commits, owners)
 	cl     int32  // cluster index
@@ -66,6 +90,7 @@ type msg struct {
 // New builds a store from cfg, applying defaults. It returns an error naming each
 // bad key. The store serves requests synchronously until Start.
 func New(cfg Config, log *zap.Logger) (*Store, error) {
+	injected := cfg.Now
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -80,6 +105,7 @@ func New(cfg Config, log *zap.Logger) (*Store, error) {
 		minDistMs: cfg.MinDistance.Milliseconds(),
 		index:     make(map[string]int32, len(cfg.Clusters)),
 		seed:      maphash.MakeSeed(),
+		clock:     clock{injected: injected},
 	}
 	s.drops.log = log
 	if cfg.GroupAllowlist != "" {
@@ -106,20 +132,57 @@ func (s *Store) Start() error {
 	if s.running || s.stopped {
 		return fmt.Errorf("offset store already started")
 	}
-	s.queues = make([]chan msg, len(s.shards))
+	n := len(s.shards)
+	s.queues = make([]chan []msg, n)
+	s.free = make([]chan []msg, n)
+	s.pending = make([][]msg, n)
 	for i, sh := range s.shards {
-		q := make(chan msg, queueDepth)
-		s.queues[i] = q
+		q := make(chan []msg, queueDepth)
+		free := make(chan []msg, queueDepth+2)
+		s.queues[i], s.free[i] = q, free
+		s.pending[i] = make([]msg, 0, batchSize)
 		s.workers.Add(1)
 		go func() {
 			defer s.workers.Done()
-			for m := range q {
-				sh.do(&m)
+			for batch := range q {
+				for j := range batch {
+					sh.do(&batch[j])
+					batch[j] = msg{} // let the request go
+				}
+				select {
+				case free <- batch[:0]:
+				default:
+				}
 			}
 		}()
 	}
 	s.running = true
 	return nil
+}
+
+// flush hands worker w its pending batch. The caller holds s.mu.
+func (s *Store) flush(w int) {
+	b := s.pending[w]
+	if len(b) == 0 {
+		return
+	}
+	s.queues[w] <- b
+	s.waiting--
+	select {
+	case s.pending[w] = <-s.free[w]:
+	default:
+		s.pending[w] = make([]msg, 0, batchSize)
+	}
+}
+
+// flushAll hands every worker its pending batch. The caller holds s.mu.
+func (s *Store) flushAll() {
+	for w := range s.pending {
+		if s.waiting == 0 {
+			return
+		}
+		s.flush(w)
+	}
 }
 
 // Stop waits until every request handled so far has been applied or answered,
@@ -132,6 +195,7 @@ func (s *Store) Stop() {
 	}
 	s.stopped = true
 	if s.running {
+		s.flushAll()
 		for _, q := range s.queues {
 			close(q)
 		}
@@ -189,13 +253,13 @@ func (s *Store) dispatch(r *protocol.StorageRequest) {
 		if bc == nil {
 			return
 		}
-		m := msg{r: r, cl: cl}
+		m := msg{r: r, cl: cl, now: s.clock.ms()}
 		m.broker, m.count, m.why = s.brokerFacts(bc, r)
-		s.send(s.worker(cl, r.Group), m)
+		s.send(s.worker(cl, r.Group), m, false)
 
 	case protocol.StorageSetDeleteGroup, protocol.StorageClearConsumerOwners:
 		if cl, bc := s.clusterOf(r); bc != nil {
-			s.send(s.worker(cl, r.Group), msg{r: r, cl: cl})
+			s.send(s.worker(cl, r.Group), msg{r: r, cl: cl}, false)
 		}
 
 	case protocol.StorageFetchConsumer:
@@ -203,7 +267,7 @@ func (s *Store) dispatch(r *protocol.StorageRequest) {
 			return
 		}
 		if cl, bc := s.clusterOf(r); bc != nil {
-			s.send(s.worker(cl, r.Group), msg{r: r, cl: cl})
+			s.send(s.worker(cl, r.Group), msg{r: r, cl: cl, now: s.clock.ms()}, true)
 		} else {
 			s.answer(r, nil, false)
 		}
@@ -271,11 +335,15 @@ func (s *Store) hasReply(r *protocol.StorageRequest) bool {
 // clusterOf returns the index and broker offsets of r's cluster, or a nil
 // brokerCluster (the drop counted) when the cluster is unknown.
 func (s *Store) clusterOf(r *protocol.StorageRequest) (int32, *brokerCluster) {
+	if r.Cluster == s.lastCluster && s.lastBC != nil {
+		return s.lastCl, s.lastBC
+	}
 	i, ok := s.index[r.Cluster]
 	if !ok {
 		s.drops.add(unknownCluster, r)
 		return 0, nil
 	}
+	s.lastCluster, s.lastCl, s.lastBC = r.Cluster, i, s.brokers[i]
 	return i, s.brokers[i]
 }
 
@@ -287,17 +355,37 @@ func (s *Store) brokerCluster(r *protocol.StorageRequest) *brokerCluster {
 
 // worker returns the index of the worker that owns group in cluster cl.
 func (s *Store) worker(cl int32, group string) int {
+	if group == s.lastGroup && cl == s.lastGroupCl {
+		return s.lastWorker
+	}
 	h := maphash.String(s.seed, group) ^ uint64(cl+1)*0x9e3779b97f4a7c15
-	return int(h % uint64(len(s.shards)))
+	w := int(h % uint64(len(s.shards)))
+	s.lastGroup, s.lastGroupCl, s.lastWorker = group, cl, w
+	return w
 }
 
-// send hands m to worker w, or does its work at once in synchronous mode.
-func (s *Store) send(w int, m msg) {
-	if s.running {
-		s.queues[w] <- m
+// send adds m to worker w's pending batch, handing the batch over when it is
+// full or when read is set (m reads the worker's groups). In synchronous mode it
+// does m's work at once.
+func (s *Store) send(w int, m msg, read bool) {
+	if !s.running {
+		s.shards[w].do(&m)
 		return
 	}
-	s.shards[w].do(&m)
+	b := append(s.pending[w], m)
+	s.pending[w] = b
+	if len(b) == 1 {
+		s.waiting++
+	}
+	if read || len(b) == batchSize {
+		s.flush(w)
+		return
+	}
+	s.sinceSweep++
+	if s.sinceSweep >= sweepEvery {
+		s.sinceSweep = 0
+		s.flushAll()
+	}
 }
 
 // fanout is a request that every worker takes a part in: listing the groups of a
@@ -313,8 +401,9 @@ type fanout struct {
 func (s *Store) broadcast(r *protocol.StorageRequest, cl int32) {
 	f := &fanout{}
 	f.left.Store(int32(len(s.shards)))
+	read := r.RequestType != protocol.StorageSetDeleteTopic
 	for w := range s.shards {
-		s.send(w, msg{r: r, cl: cl, fan: f})
+		s.send(w, msg{r: r, cl: cl, fan: f}, read)
 	}
 }
 
