@@ -1,0 +1,84 @@
+package protocol
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestStorageRequestConstant(t *testing.T) {
+	tests := []struct {
+		c    StorageRequestConstant
+		name string
+	}{
+		{0, "StorageSetBrokerOffset"}, {1, "StorageSetConsumerOffset"}, {2, "StorageSetConsumerOwner"},
+		{3, "StorageSetDeleteTopic"}, {4, "StorageSetDeleteGroup"}, {5, "StorageFetchClusters"},
+		{6, "StorageFetchConsumers"}, {7, "StorageFetchTopics"}, {8, "StorageFetchConsumer"},
+		{9, "StorageFetchTopic"}, {10, "StorageClearConsumerOwners"}, {11, "StorageFetchConsumersForTopic"},
+		{12, "UNKNOWN"}, {-1, "UNKNOWN"},
+	}
+	for _, tt := range tests {
+		if got := tt.c.String(); got != tt.name {
+			t.Errorf("%d.String() = %q, want %q", tt.c, got, tt.name)
+		}
+		text, _ := tt.c.MarshalText()
+		js, _ := json.Marshal(tt.c)
+		if string(text) != tt.name || string(js) != `"`+tt.name+`"` {
+			t.Errorf("%d marshals to %s and %s", tt.c, text, js)
+		}
+	}
+	if StorageFetchConsumersForTopic != 11 || StorageClearConsumerOwners != 10 {
+		t.Error("request numbers moved")
+	}
+}
+
+func TestStatusConstant(t *testing.T) {
+	for c, name := range map[StatusConstant]string{0: "NOTFOUND", 1: "OK", 2: "WARN", 3: "ERR", 4: "STOP",
+		5: "STALL", 6: "REWIND", 7: "UNKNOWN", -1: "UNKNOWN"} {
+		js, _ := json.Marshal(c)
+		if c.String() != name || string(js) != `"`+name+`"` {
+			t.Errorf("%d: %q %s", c, c.String(), js)
+		}
+	}
+}
+
+func TestConsumerJSON(t *testing.T) {
+	p := ConsumerPartition{
+		Offsets: []*ConsumerOffset{nil,
+			{Offset: 10, Order: 3, Timestamp: 1000, ObservedTimestamp: 1001, Lag: &Lag{Value: 5}},
+			{Offset: 11, Order: 4, Timestamp: 2000, ObservedTimestamp: 2001}},
+		BrokerOffsets: []int64{20},
+		Owner:         "host",
+		ClientID:      "client",
+		CurrentLag:    9,
+	}
+	js, err := json.Marshal(ConsumerTopics{"t": {&p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"t":[{"offsets":[null,{"offset":10,"timestamp":1000,"observedAt":1001,"lag":5},` +
+		`{"offset":11,"timestamp":2000,"observedAt":2001,"lag":null}],"owner":"host","client_id":"client","current-lag":9}]}`
+	if string(js) != want {
+		t.Errorf("got  %s\nwant %s", js, want)
+	}
+	var back ConsumerTopics
+	if err := json.Unmarshal(js, &back); err != nil {
+		t.Fatal(err)
+	}
+	if o := back["t"][0].Offsets[1]; o.Lag == nil || o.Lag.Value != 5 || back["t"][0].Offsets[2].Lag != nil {
+		t.Errorf("round trip: %+v", back["t"][0].Offsets)
+	}
+	var lag Lag
+	if err := json.Unmarshal([]byte(`"x"`), &lag); err == nil {
+		t.Error("a string unmarshalled into a Lag")
+	}
+}
+
+func TestApplicationContextDefaults(t *testing.T) {
+	var nilApp *ApplicationContext
+	if nilApp.Config() == nil || (&ApplicationContext{}).Config() == nil {
+		t.Error("no viper instance")
+	}
+	if nilApp.Now().IsZero() {
+		t.Error("no clock")
+	}
+}
