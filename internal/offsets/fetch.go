@@ -19,7 +19,7 @@ func (sh *shard) fetchConsumer(m *msg) (protocol.ConsumerTopics, bool) {
 	if g == nil {
 		return nil, false
 	}
-	if g.lastCommit < m.now-s.expireMs {
+	if g.lastCommit < m.now-sh.set.expireMs {
 		sh.forget()
 		delete(groups, r.Group)
 		if ce := s.log.Check(zap.DebugLevel, "purged expired group"); ce != nil {
@@ -28,30 +28,21 @@ func (sh *shard) fetchConsumer(m *msg) (protocol.ConsumerTopics, bool) {
 		return nil, false
 	}
 
-	size := s.cfg.Intervals
-	var nparts, windows, commits, lags int
+	size := sh.set.intervals
+	var nparts, windows, commits int
 	for _, t := range g.topics {
 		nparts += len(t.parts)
 		for i := range t.parts {
-			pt := &t.parts[i]
-			if pt.head == noWindow {
-				continue
-			}
-			windows++
-			commits += int(pt.n)
-			ring := t.hist[i*size : (i+1)*size]
-			for k := 0; k < int(pt.n); k++ {
-				if at(ring, pt.span, k).lagKnown() {
-					lags++
-				}
+			if pt := &t.parts[i]; pt.head != noWindow {
+				windows++
+				commits += int(pt.n)
 			}
 		}
 	}
 	partsOut := make([]protocol.ConsumerPartition, nparts)
 	ptrsOut := make([]*protocol.ConsumerPartition, nparts)
 	slots := make([]*protocol.ConsumerOffset, windows*size)
-	offsetsOut := make([]protocol.ConsumerOffset, commits)
-	lagsOut := make([]protocol.Lag, lags)
+	offsetsOut := make([]offsetAndLag, commits)
 
 	out := make(protocol.ConsumerTopics, len(g.topics))
 	bc := s.brokers[m.cl]
@@ -100,20 +91,19 @@ func (sh *shard) fetchConsumer(m *msg) (protocol.ConsumerTopics, bool) {
 				first := size - int(pt.n) // nil slots come first
 				for k := 0; k < int(pt.n); k++ {
 					e := at(ring, pt.span, k)
-					co := &offsetsOut[0]
+					ol := &offsetsOut[0]
 					offsetsOut = offsetsOut[1:]
-					*co = protocol.ConsumerOffset{
+					ol.o = protocol.ConsumerOffset{
 						Offset:            e.offset,
 						Order:             e.order,
 						Timestamp:         e.ts,
 						ObservedTimestamp: e.observed(),
 					}
 					if e.lagKnown() {
-						lagsOut[0].Value = e.lag
-						co.Lag = &lagsOut[0]
-						lagsOut = lagsOut[1:]
+						ol.lag.Value = e.lag
+						ol.o.Lag = &ol.lag
 					}
-					cp.Offsets[first+k] = co
+					cp.Offsets[first+k] = &ol.o
 				}
 			}
 			if bounds != nil && bounds[p] >= 0 {
@@ -131,6 +121,12 @@ func (sh *shard) fetchConsumer(m *msg) (protocol.ConsumerTopics, bool) {
 		}
 	}
 	return out, true
+}
+
+// offsetAndLag holds a fetched commit and its lag in one allocation.
+type offsetAndLag struct {
+	o   protocol.ConsumerOffset
+	lag protocol.Lag
 }
 
 // at returns the k-th oldest entry of a window.

@@ -8,6 +8,7 @@ import (
 // goroutine safe; only its worker (or, before Start, the dispatcher) touches it.
 type shard struct {
 	s      *Store
+	set    settings
 	groups []map[string]*group // by cluster index
 
 	// The group and topic of the previous commit or owner: a group's commits
@@ -22,9 +23,14 @@ type shard struct {
 	// stored, so that a rejected group's commits cost no regular expression. It
 	// is emptied when it reaches maxVerdicts.
 	verdicts map[string]bool
+
+	_ [shardPad]byte
 }
 
 const maxVerdicts = 4096
+
+// shardPad keeps shards apart, so that two workers never write one cache line.
+const shardPad = 128
 
 // group is one consumer group of one cluster.
 type group struct {
@@ -71,7 +77,7 @@ func (e *entry) lagKnown() bool  { return e.obs&1 == 1 }
 func (e *entry) observed() int64 { return e.obs >> 1 }
 
 func newShard(s *Store, clusters int) *shard {
-	sh := &shard{s: s, groups: make([]map[string]*group, clusters)}
+	sh := &shard{s: s, set: s.set, groups: make([]map[string]*group, clusters)}
 	for i := range sh.groups {
 		sh.groups[i] = make(map[string]*group)
 	}
@@ -142,7 +148,7 @@ func (sh *shard) newGroup(cl int32, name string) *group {
 
 // accept applies the allow and deny lists to a group that is not stored yet.
 func (sh *shard) accept(name string) bool {
-	s := sh.s
+	s := &sh.set
 	if s.allow == nil && s.deny == nil {
 		return true
 	}
@@ -161,7 +167,7 @@ func (sh *shard) accept(name string) bool {
 // topic (sized to the broker's count) and growing it as needed. The window is
 // marked as used.
 func (sh *shard) partition(cl int32, group string, g *group, name string, p int, count int) (*part, []entry) {
-	size := sh.s.cfg.Intervals
+	size := sh.set.intervals
 	var t *topic
 	if g == sh.lastGroup && sh.lastTopic != nil && name == sh.lastTName {
 		t = sh.lastTopic
@@ -196,7 +202,7 @@ func (sh *shard) partition(cl int32, group string, g *group, name string, p int,
 func (sh *shard) setOffset(m *msg) {
 	s, r := sh.s, m.r
 	now := m.now
-	if r.Timestamp < now-s.expireMs {
+	if r.Timestamp < now-sh.set.expireMs {
 		s.drops.add(expired, r)
 		return
 	}
@@ -214,7 +220,7 @@ func (sh *shard) setOffset(m *msg) {
 	}
 	pt, ring := sh.partition(m.cl, r.Group, g, r.Topic, int(r.Partition), int(m.count))
 	c := entry{offset: r.Offset, order: r.Order, ts: r.Timestamp, obs: now << 1}
-	res := place(ring, &pt.span, c, m.broker, s.minDistMs)
+	res := place(ring, &pt.span, c, m.broker, sh.set.minDistMs)
 	if res.why != accepted {
 		s.drops.add(res.why, r)
 		return

@@ -37,22 +37,22 @@ const (
 // synchronous mode serves unit tests. After Stop, requests are dropped and fetches
 // answered by a closed Reply.
 type Store struct {
-	cfg   Config
-	log   *zap.Logger
-	drops drops
+	cfg     Config
+	set     settings
+	log     *zap.Logger
+	drops   drops
+	brokers []*brokerCluster // the slice is fixed at New; see brokerCluster
+	shards  []*shard
 
-	allow, deny *regexp.Regexp
-	expireMs    int64
-	minDistMs   int64
+	// Keep what the dispatcher writes for every request off the cache lines
+	// that workers read.
+	_ [128]byte
 
-	// requests counts the requests handled, by type; the last slot counts unknown
-	// types.
-	requests [13]atomic.Uint64
-
-	mu         sync.Mutex // serialises dispatch
+	mu sync.Mutex // serialises dispatch
+	// requests counts the requests handled, by type; the last slot counts
+	// unknown types.
+	requests   [13]uint64
 	index      map[string]int32
-	brokers    []*brokerCluster
-	shards     []*shard
 	queues     []chan []msg
 	free       []chan []msg // emptied batches, back from the workers
 	pending    [][]msg      // the batch being filled, per worker
@@ -73,6 +73,15 @@ type Store struct {
 	running     bool
 	stopped     bool
 	workers     sync.WaitGroup
+}
+
+// settings are the values workers read for every request. Each shard has its
+// own copy, so that they share no cache line with the dispatcher's state.
+type settings struct {
+	intervals   int
+	expireMs    int64
+	minDistMs   int64
+	allow, deny *regexp.Regexp
 }
 
 // msg is a request on its way to a worker, with what the dispatcher resolved
@@ -99,20 +108,23 @@ func New(cfg Config, log *zap.Logger) (*Store, error) {
 		log = zap.NewNop()
 	}
 	s := &Store{
-		cfg:       cfg,
-		log:       log,
-		expireMs:  cfg.ExpireGroup.Milliseconds(),
-		minDistMs: cfg.MinDistance.Milliseconds(),
-		index:     make(map[string]int32, len(cfg.Clusters)),
-		seed:      maphash.MakeSeed(),
-		clock:     clock{injected: injected},
+		cfg: cfg,
+		set: settings{
+			intervals: cfg.Intervals,
+			expireMs:  cfg.ExpireGroup.Milliseconds(),
+			minDistMs: cfg.MinDistance.Milliseconds(),
+		},
+		log:   log,
+		index: make(map[string]int32, len(cfg.Clusters)),
+		seed:  maphash.MakeSeed(),
+		clock: clock{injected: injected},
 	}
 	s.drops.log = log
 	if cfg.GroupAllowlist != "" {
-		s.allow = regexp.MustCompile(cfg.GroupAllowlist) // validated above
+		s.set.allow = regexp.MustCompile(cfg.GroupAllowlist) // validated above
 	}
 	if cfg.GroupDenylist != "" {
-		s.deny = regexp.MustCompile(cfg.GroupDenylist)
+		s.set.deny = regexp.MustCompile(cfg.GroupDenylist)
 	}
 	for i, name := range cfg.Clusters {
 		s.index[name] = int32(i)
@@ -209,9 +221,11 @@ func (s *Store) Drops() map[string]uint64 { return s.drops.snapshot() }
 
 // Requests returns how many requests were handled, by request type name.
 func (s *Store) Requests() map[string]uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	out := make(map[string]uint64)
 	for i := range s.requests {
-		if n := s.requests[i].Load(); n > 0 {
+		if n := s.requests[i]; n > 0 {
 			out[protocol.StorageRequestConstant(i).String()] = n
 		}
 	}
@@ -229,9 +243,8 @@ func (s *Store) Handle(r *protocol.StorageRequest) {
 	if t < 0 || int(t) >= len(s.requests)-1 {
 		t = protocol.StorageRequestConstant(len(s.requests) - 1)
 	}
-	s.requests[t].Add(1)
-
 	s.mu.Lock()
+	s.requests[t]++
 	if s.stopped {
 		s.mu.Unlock()
 		s.drops.add(stopped, r)
