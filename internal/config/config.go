@@ -1,0 +1,592 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cast"
+	"github.com/spf13/viper"
+)
+
+// Config is the checked configuration of every section Warren reads. The raw
+// keys stay in V, which the compatible coordinators (storage, evaluator) read
+// themselves.
+type Config struct {
+	V         *viper.Viper
+	General   General
+	Logging   Logging
+	HTTP      []HTTPServer
+	Clusters  []Cluster
+	Consumers []Consumer
+
+	// Warnings are things Warren ignores or does not support, one line each.
+	Warnings []string
+}
+
+// General is [general].
+type General struct {
+	PIDFile                  string
+	StdoutLogfile            string
+	AccessControlAllowOrigin string
+}
+
+// Logging is [logging].
+type Logging struct {
+	Level          string
+	Filename       string
+	MaxSize        int
+	MaxBackups     int
+	MaxAge         int
+	UseLocalTime   bool
+	UseCompression bool
+}
+
+// Mutating routes (DELETE, POST loglevel) of an HTTP server: open as in Burrow,
+// disabled, or protected by a bearer token.
+const (
+	MutatingOpen     = "open"
+	MutatingDisabled = "disabled"
+	MutatingToken    = "token"
+)
+
+// HTTPServer is one [httpserver.NAME] listener.
+type HTTPServer struct {
+	Name    string
+	Address string
+	Timeout time.Duration
+	TLSName string
+	TLS     *TLS
+
+	// Mutating is Warren's mutating-routes key: open (default), disabled or
+	// token; Token is the bearer token required with "token".
+	Mutating string
+	Token    string
+}
+
+// ClientProfile is a [client-profile.NAME], as a cluster or consumer uses it.
+type ClientProfile struct {
+	Name         string
+	ClientID     string
+	KafkaVersion string
+	TLS          *TLS
+	SASL         *SASL
+	DialTimeout  time.Duration
+	ReadTimeout  time.Duration
+}
+
+// TLS is a [tls.NAME] profile.
+type TLS struct {
+	Name     string
+	CertFile string
+	KeyFile  string
+	CAFile   string
+	NoVerify bool
+}
+
+// SASL is a [sasl.NAME] profile.
+type SASL struct {
+	Name           string
+	Username       string
+	Password       string
+	Mechanism      string // PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512
+	HandshakeFirst bool
+}
+
+// Cluster is a [cluster.NAME] module.
+type Cluster struct {
+	Name                string
+	ClassName           string
+	Servers             []string
+	Profile             *ClientProfile
+	TopicRefresh        time.Duration
+	OffsetRefresh       time.Duration
+	GroupsReaperRefresh time.Duration
+}
+
+// Where a consumer module reads committed offsets from.
+const (
+	SourceAuto  = "auto"
+	SourceTopic = "topic"
+	SourceAdmin = "admin"
+)
+
+// Consumer is a [consumer.NAME] module of class kafka.
+type Consumer struct {
+	Name             string
+	ClassName        string
+	Cluster          string
+	Servers          []string
+	Profile          *ClientProfile
+	OffsetsTopic     string
+	StartLatest      bool
+	BackfillEarliest bool
+	GroupAllowlist   string
+	GroupDenylist    string
+	OffsetsSource    string
+	// Shown by /v3/config only.
+	ZookeeperPath    string
+	ZookeeperTimeout int
+}
+
+// parser reads keys leniently and collects every error, naming the key.
+type parser struct {
+	v        *viper.Viper
+	errs     []error
+	warnings []string
+}
+
+func (p *parser) fail(key, format string, args ...any) {
+	p.errs = append(p.errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+}
+
+func (p *parser) str(key, def string) string {
+	raw := p.v.Get(key)
+	if raw == nil {
+		return def
+	}
+	s, err := cast.ToStringE(raw)
+	if err != nil {
+		p.fail(key, "not a string: %v", raw)
+		return def
+	}
+	return s
+}
+
+func (p *parser) integer(key string, def int) int {
+	raw := p.v.Get(key)
+	if raw == nil {
+		return def
+	}
+	if s, ok := raw.(string); ok {
+		raw = strings.TrimSpace(s)
+	}
+	n, err := cast.ToIntE(raw)
+	if err != nil {
+		p.fail(key, "not an integer: %v", raw)
+		return def
+	}
+	return n
+}
+
+func (p *parser) seconds(key string, def int) time.Duration {
+	n := p.integer(key, def)
+	if n > 100*365*24*3600 {
+		p.fail(key, "%d seconds is out of range", n)
+		return time.Duration(def) * time.Second
+	}
+	return time.Duration(n) * time.Second
+}
+
+func (p *parser) boolean(key string, def bool) bool {
+	raw := p.v.Get(key)
+	if raw == nil {
+		return def
+	}
+	b, err := cast.ToBoolE(raw)
+	if err != nil {
+		p.fail(key, "not a boolean: %v", raw)
+		return def
+	}
+	return b
+}
+
+func (p *parser) list(key string) []string {
+	raw := p.v.Get(key)
+	if raw == nil {
+		return nil
+	}
+	if s, ok := raw.(string); ok {
+		return strings.Fields(s)
+	}
+	l, err := cast.ToStringSliceE(raw)
+	if err != nil {
+		p.fail(key, "not a list of strings: %v", raw)
+	}
+	return l
+}
+
+func (p *parser) regexp(key string) string {
+	s := p.str(key, "")
+	if _, err := regexp.Compile(s); err != nil {
+		p.fail(key, "failed to compile: %v", err)
+	}
+	return s
+}
+
+// names returns the module names of a section, sorted.
+func (p *parser) names(section string) []string {
+	var out []string
+	for name := range p.v.GetStringMap(section) {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// known are the keys of each section Warren reads; others get a warning.
+var known = map[string][]string{
+	"general":        {"pidfile", "stdout-logfile", "access-control-allow-origin", "env-var-prefix"},
+	"logging":        {"level", "filename", "maxsize", "maxbackups", "maxage", "use-localtime", "use-compression"},
+	"zookeeper":      {"servers", "timeout", "root-path", "tls"},
+	"httpserver":     {"address", "timeout", "tls", "mutating-routes", "mutating-token"},
+	"client-profile": {"client-id", "kafka-version", "tls", "sasl", "iam", "dial-timeout", "read-timeout"},
+	"tls":            {"certfile", "keyfile", "cafile", "noverify"},
+	"sasl":           {"username", "password", "mechanism", "handshake-first"},
+	"iam":            {"region", "role-arn", "profile"},
+	"cluster":        {"class-name", "servers", "client-profile", "topic-refresh", "offset-refresh", "groups-reaper-refresh"},
+	"consumer": {"class-name", "cluster", "servers", "client-profile", "offsets-topic", "start-latest",
+		"backfill-earliest", "group-allowlist", "group-denylist", "group-whitelist", "group-blacklist",
+		"zookeeper-path", "zookeeper-timeout", "offsets-source"},
+	"storage": {"class-name", "intervals", "expire-group", "workers", "queue-depth", "min-distance",
+		"group-allowlist", "group-denylist", "group-whitelist", "group-blacklist", "max-partitions"},
+	"evaluator": {"class-name", "expire-cache", "minimum-complete", "allowed-lag"},
+	"notifier": {"class-name", "group-allowlist", "group-denylist", "group-whitelist", "group-blacklist",
+		"interval", "send-interval", "threshold", "send-once", "send-close", "extras", "template-open",
+		"template-close", "url-open", "url-close", "method-open", "method-close", "timeout", "keepalive",
+		"extra-ca", "noverify", "disable-http-keepalive", "username", "password", "headers", "server",
+		"port", "from", "to", "auth-type"},
+}
+
+// singletons are sections without module names.
+var singletons = map[string]bool{"general": true, "logging": true, "zookeeper": true}
+
+// Parse checks v and returns the typed configuration, or every error found.
+func Parse(v *viper.Viper) (*Config, error) {
+	p := &parser{v: v}
+	c := &Config{V: v}
+	p.unknownKeys()
+
+	c.General = General{
+		PIDFile:                  p.str("general.pidfile", "burrow.pid"),
+		StdoutLogfile:            p.str("general.stdout-logfile", ""),
+		AccessControlAllowOrigin: p.str("general.access-control-allow-origin", ""),
+	}
+	c.Logging = Logging{
+		Level:          p.str("logging.level", "info"),
+		Filename:       p.str("logging.filename", ""),
+		MaxSize:        p.integer("logging.maxsize", 100),
+		MaxBackups:     p.integer("logging.maxbackups", 10),
+		MaxAge:         p.integer("logging.maxage", 30),
+		UseLocalTime:   p.boolean("logging.use-localtime", false),
+		UseCompression: p.boolean("logging.use-compression", false),
+	}
+	if v.IsSet("zookeeper") {
+		p.warnings = append(p.warnings, "zookeeper: Warren does not use ZooKeeper; the section is ignored (every Warren instance sends its own notifications)")
+	}
+	c.HTTP = p.httpServers()
+	clusters := map[string]bool{}
+	for _, name := range p.names("cluster") {
+		if cl, ok := p.cluster(name); ok {
+			c.Clusters = append(c.Clusters, cl)
+			clusters[name] = true
+		}
+	}
+	for _, name := range p.names("consumer") {
+		if cs, ok := p.consumer(name, clusters); ok {
+			c.Consumers = append(c.Consumers, cs)
+		}
+	}
+	p.moduleCounts()
+	c.Warnings = p.warnings
+	return c, errors.Join(p.errs...)
+}
+
+// unknownKeys warns once per key that Warren does not read.
+func (p *parser) unknownKeys() {
+	for _, key := range p.v.AllKeys() {
+		parts := strings.Split(key, ".")
+		section := parts[0]
+		keys, ok := known[section]
+		if !ok {
+			p.warnings = append(p.warnings, fmt.Sprintf("%s: unknown section, ignored", key))
+			continue
+		}
+		var leaf string
+		switch {
+		case singletons[section] && len(parts) >= 2:
+			leaf = parts[1]
+		case !singletons[section] && len(parts) >= 3:
+			leaf = parts[2]
+		default:
+			continue
+		}
+		if section == "notifier" && leaf == "extras" || section == "notifier" && leaf == "headers" {
+			continue
+		}
+		found := false
+		for _, k := range keys {
+			if k == leaf {
+				found = true
+				break
+			}
+		}
+		if !found {
+			p.warnings = append(p.warnings, fmt.Sprintf("%s: unknown key, ignored", key))
+		}
+	}
+}
+
+func (p *parser) moduleCounts() {
+	for _, section := range []string{"storage", "evaluator"} {
+		if n := len(p.v.GetStringMap(section)); n > 1 {
+			p.fail(section, "only one %s module may be configured, found %d", section, n)
+		}
+	}
+}
+
+func (p *parser) httpServers() []HTTPServer {
+	names := p.names("httpserver")
+	if len(names) == 0 {
+		return []HTTPServer{{Name: "default", Address: ":0", Timeout: 300 * time.Second, Mutating: MutatingOpen}}
+	}
+	var out []HTTPServer
+	for _, name := range names {
+		root := "httpserver." + name
+		s := HTTPServer{
+			Name:     name,
+			Address:  p.str(root+".address", ""),
+			Timeout:  p.seconds(root+".timeout", 300),
+			TLSName:  p.str(root+".tls", ""),
+			Mutating: p.str(root+".mutating-routes", MutatingOpen),
+			Token:    p.str(root+".mutating-token", ""),
+		}
+		if err := checkHostPort(s.Address, true); err != nil {
+			p.fail(root+".address", "invalid HTTP server listener address %q: %v", s.Address, err)
+		}
+		if s.Timeout < 0 {
+			p.fail(root+".timeout", "must not be negative")
+		}
+		switch s.Mutating {
+		case MutatingOpen, MutatingDisabled:
+		case MutatingToken:
+			if s.Token == "" {
+				p.fail(root+".mutating-token", "required when mutating-routes is %q", MutatingToken)
+			}
+		default:
+			p.fail(root+".mutating-routes", "must be %q, %q or %q, got %q", MutatingOpen, MutatingDisabled, MutatingToken, s.Mutating)
+		}
+		if s.TLSName != "" {
+			s.TLS = p.tls(s.TLSName, root+".tls")
+			if s.TLS != nil && (s.TLS.CertFile == "" || s.TLS.KeyFile == "") {
+				p.fail(root+".tls", "TLS HTTP server specified with missing certificate or key")
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (p *parser) tls(name, ref string) *TLS {
+	root := "tls." + name
+	if !p.v.IsSet(root) {
+		p.fail(ref, "unknown tls profile %q", name)
+		return nil
+	}
+	t := &TLS{
+		Name:     name,
+		CertFile: p.str(root+".certfile", ""),
+		KeyFile:  p.str(root+".keyfile", ""),
+		CAFile:   p.str(root+".cafile", ""),
+		NoVerify: p.boolean(root+".noverify", false),
+	}
+	for key, file := range map[string]string{"certfile": t.CertFile, "keyfile": t.KeyFile, "cafile": t.CAFile} {
+		if file == "" {
+			continue
+		}
+		if _, err := os.ReadFile(file); err != nil {
+			p.fail(root+"."+key, "cannot read TLS file: %v", err)
+		}
+	}
+	return t
+}
+
+// profile reads a client profile; an empty name is the anonymous default.
+func (p *parser) profile(name, ref string) *ClientProfile {
+	cp := &ClientProfile{Name: name, ClientID: "burrow-lagchecker", KafkaVersion: "2.8.0"}
+	if name == "" {
+		return cp
+	}
+	root := "client-profile." + name
+	if !p.v.IsSet(root) {
+		p.fail(ref, "unknown client-profile '%s'", name)
+		return cp
+	}
+	cp.ClientID = p.str(root+".client-id", cp.ClientID)
+	cp.KafkaVersion = p.str(root+".kafka-version", cp.KafkaVersion)
+	if p.v.IsSet(root + ".kafka-version") {
+		if err := checkKafkaVersion(cp.KafkaVersion); err != nil {
+			p.fail(root+".kafka-version", "%v", err)
+		}
+	}
+	cp.DialTimeout = p.seconds(root+".dial-timeout", 0)
+	cp.ReadTimeout = p.seconds(root+".read-timeout", 0)
+	if p.v.IsSet(root + ".tls") {
+		cp.TLS = p.tls(p.str(root+".tls", ""), root+".tls")
+	}
+	if p.v.IsSet(root + ".sasl") {
+		cp.SASL = p.sasl(p.str(root+".sasl", ""), root+".sasl")
+	}
+	if p.v.IsSet(root + ".iam") {
+		p.fail(root+".iam", "IAM authentication is not supported")
+	}
+	return cp
+}
+
+func (p *parser) sasl(name, ref string) *SASL {
+	root := "sasl." + name
+	if !p.v.IsSet(root) {
+		p.fail(ref, "unknown sasl profile %q", name)
+		return nil
+	}
+	s := &SASL{
+		Name:           name,
+		Username:       p.str(root+".username", ""),
+		Password:       p.str(root+".password", ""),
+		Mechanism:      p.str(root+".mechanism", "PLAIN"),
+		HandshakeFirst: p.boolean(root+".handshake-first", false),
+	}
+	switch {
+	case s.Mechanism == "" || strings.EqualFold(s.Mechanism, "PLAIN"):
+		s.Mechanism = "PLAIN"
+	case s.Mechanism == "SCRAM-SHA-256" || s.Mechanism == "SCRAM-SHA-512":
+	default:
+		p.fail(root+".mechanism", "must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, got %q", s.Mechanism)
+	}
+	return s
+}
+
+func (p *parser) servers(key, what string) []string {
+	servers := p.list(key)
+	if len(servers) == 0 {
+		p.fail(key, "no Kafka brokers specified for %s", what)
+	}
+	for _, s := range servers {
+		if err := checkHostPort(s, false); err != nil {
+			p.fail(key, "%s has one or more improperly formatted servers (must be host:port): %q: %v", what, s, err)
+			break
+		}
+	}
+	return servers
+}
+
+func (p *parser) cluster(name string) (Cluster, bool) {
+	root := "cluster." + name
+	c := Cluster{
+		Name:                name,
+		ClassName:           p.str(root+".class-name", ""),
+		TopicRefresh:        p.seconds(root+".topic-refresh", 60),
+		OffsetRefresh:       p.seconds(root+".offset-refresh", 10),
+		GroupsReaperRefresh: p.seconds(root+".groups-reaper-refresh", 0),
+	}
+	if c.ClassName != "kafka" {
+		p.fail(root+".class-name", "unknown cluster className provided: %q", c.ClassName)
+		return c, false
+	}
+	c.Servers = p.servers(root+".servers", "cluster "+name)
+	c.Profile = p.profile(p.str(root+".client-profile", ""), root+".client-profile")
+	if c.TopicRefresh <= 0 {
+		p.fail(root+".topic-refresh", "must be positive")
+	}
+	if c.OffsetRefresh <= 0 {
+		p.fail(root+".offset-refresh", "must be positive")
+	}
+	if c.GroupsReaperRefresh < 0 {
+		p.fail(root+".groups-reaper-refresh", "must not be negative")
+	}
+	return c, true
+}
+
+func (p *parser) consumer(name string, clusters map[string]bool) (Consumer, bool) {
+	root := "consumer." + name
+	c := Consumer{
+		Name:             name,
+		ClassName:        p.str(root+".class-name", ""),
+		Cluster:          strings.ToLower(p.str(root+".cluster", "")),
+		OffsetsTopic:     p.str(root+".offsets-topic", "__consumer_offsets"),
+		StartLatest:      p.boolean(root+".start-latest", false),
+		BackfillEarliest: p.boolean(root+".backfill-earliest", false),
+		ZookeeperPath:    p.str(root+".zookeeper-path", ""),
+		ZookeeperTimeout: p.integer(root+".zookeeper-timeout", 0),
+		OffsetsSource:    p.str(root+".offsets-source", SourceAuto),
+	}
+	for _, old := range []string{"group-whitelist", "group-blacklist"} {
+		if p.v.IsSet(root + "." + old) {
+			p.fail(root+"."+old, "please change configurations to allowlist and denylist")
+		}
+	}
+	c.GroupAllowlist = p.regexp(root + ".group-allowlist")
+	c.GroupDenylist = p.regexp(root + ".group-denylist")
+	switch c.ClassName {
+	case "kafka":
+	case "kafka_zk":
+		p.warnings = append(p.warnings, fmt.Sprintf("%s: class kafka_zk (offsets in ZooKeeper) is not supported; the module is skipped", root))
+		return c, false
+	default:
+		p.fail(root+".class-name", "unknown consumer className provided: %q", c.ClassName)
+		return c, false
+	}
+	if !clusters[c.Cluster] {
+		p.fail(root+".cluster", "Consumer '%s' references an unknown cluster '%s'", name, c.Cluster)
+	}
+	c.Servers = p.servers(root+".servers", "consumer "+name)
+	c.Profile = p.profile(p.str(root+".client-profile", ""), root+".client-profile")
+	switch c.OffsetsSource {
+	case SourceAuto, SourceTopic, SourceAdmin:
+	default:
+		p.fail(root+".offsets-source", "must be %q, %q or %q, got %q", SourceAuto, SourceTopic, SourceAdmin, c.OffsetsSource)
+	}
+	return c, true
+}
+
+var hostLabel = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+
+// checkHostPort validates host:port as Burrow does: a numeric port, and a host
+// name, IPv4 address or bracketed IPv6 address (empty only for listeners).
+func checkHostPort(hp string, emptyHost bool) error {
+	host, port, err := net.SplitHostPort(hp)
+	if err != nil {
+		return err
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
+	if host == "" {
+		if emptyHost {
+			return nil
+		}
+		return errors.New("empty host")
+	}
+	if ip := net.ParseIP(host); ip != nil {
+		return nil
+	}
+	labels := strings.Split(host, ".")
+	if len(labels) == 1 && strings.Count(host, "_") == 1 {
+		labels = strings.Split(host, "_") // a Docker Swarm service name
+	}
+	for _, l := range labels {
+		if !hostLabel.MatchString(l) {
+			return fmt.Errorf("bad host name %q", host)
+		}
+	}
+	return nil
+}
+
+var kafkaVersion = regexp.MustCompile(`^(([1-9][0-9]*)\.[0-9]+\.[0-9]+|0\.[0-9]+\.[0-9]+\.[0-9]+)$`)
+
+var legacyVersions = map[string]bool{"": true, "0.8": true, "0.8.0": true, "0.8.1": true, "0.8.2": true,
+	"0.9": true, "0.9.0": true, "0.10": true, "0.10.0": true, "0.10.1": true, "0.10.2": true,
+	"0.11": true, "0.11.0": true}
+
+func checkKafkaVersion(s string) error {
+	if legacyVersions[s] || kafkaVersion.MatchString(s) {
+		return nil
+	}
+	return fmt.Errorf("Unknown Kafka Version: %s", s)
+}
