@@ -1,0 +1,252 @@
+package httpapi
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/viper"
+	"go.uber.org/zap"
+
+	"github.com/warrenlag/warren/internal/config"
+	"github.com/warrenlag/warren/protocol"
+	"github.com/warrenlag/warren/storage"
+)
+
+// now is the fixed clock of the tests.
+var now = time.UnixMilli(1700000200000)
+
+type fixture struct {
+	srv   *httptest.Server
+	ch    chan *protocol.StorageRequest
+	level zap.AtomicLevel
+}
+
+// newFixture starts storage (intervals 3, fixed clock) and the routes of the first
+// listener, with Burrow-shaped data: topic orders with broker offsets
+// [4321, 5000, 0] and group grp.
+func newFixture(t *testing.T, extra string) *fixture {
+	t.Helper()
+	v := viper.New()
+	v.SetConfigType("toml")
+	if err := v.ReadConfig(strings.NewReader(`
+[general]
+access-control-allow-origin = "*"
+[cluster.local]
+class-name = "kafka"
+servers = ["kafka01:9092", "kafka02:9092"]
+client-profile = "prof"
+[client-profile.prof]
+client-id = "burrow-x"
+tls = "t1"
+sasl = "s1"
+[tls.t1]
+noverify = true
+[sasl.s1]
+username = "u"
+password = "secret"
+[consumer.local]
+class-name = "kafka"
+cluster = "local"
+servers = ["kafka01:9092"]
+[storage.default]
+class-name = "inmemory"
+intervals = 3
+[httpserver.default]
+address = ":8000"
+` + extra)); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan *protocol.StorageRequest)
+	sc := &storage.Coordinator{App: &protocol.ApplicationContext{Logger: zap.NewNop(), StorageChannel: ch, Viper: v,
+		Clock: func() time.Time { return now }}}
+	sc.Configure()
+	if err := sc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sc.Stop() })
+	for p, off := range []int64{4321, 5000, 0} {
+		ch <- &protocol.StorageRequest{RequestType: protocol.StorageSetBrokerOffset, Cluster: "local", Topic: "orders",
+			Partition: int32(p), TopicPartitionCount: 3, Offset: off, Timestamp: now.UnixMilli()}
+	}
+	ch <- &protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOffset, Cluster: "local", Group: "grp",
+		Topic: "orders", Partition: 0, Offset: 1000, Order: 1, Timestamp: 1700000060000}
+	ch <- &protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOffset, Cluster: "local", Group: "grp",
+		Topic: "orders", Partition: 0, Offset: 4021, Order: 2, Timestamp: 1700000120000}
+	ch <- &protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOwner, Cluster: "local", Group: "grp",
+		Topic: "orders", Partition: 0, Owner: "/10.1.2.3", ClientID: "client-A"}
+	ch <- &protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOffset, Cluster: "local", Group: "other",
+		Topic: "orders", Partition: 1, Offset: 10, Order: 1, Timestamp: 1700000120000}
+
+	f := &fixture{ch: ch, level: zap.NewAtomicLevel()}
+	s := New(Options{Storage: ch, Config: cfg, Host: "burrow01", Level: &f.level, Wait: time.Second})
+	f.srv = httptest.NewServer(s.Handler(cfg.HTTP[0]))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fixture) do(t *testing.T, method, path, body string, header ...string) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+func TestGoldenBodies(t *testing.T) {
+	f := newFixture(t, "")
+	req := func(path string) string { return `"request":{"url":"` + path + `","host":"burrow01"}` }
+	tests := []struct {
+		path   string
+		status int
+		body   string
+	}{
+		{"/v3/kafka", 200, `{"error":false,"message":"cluster list returned","clusters":["local"],` + req("/v3/kafka") + `}`},
+		{"/v3/kafka/local", 200, `{"error":false,"message":"cluster module detail returned","module":{"class-name":"kafka","servers":["kafka01:9092","kafka02:9092"],"client-profile":{"name":"prof","client-id":"burrow-x","kafka-version":"2.8.0","tls":{"name":"t1","noverify":true,"certfile":"","keyfile":"","cafile":""},"sasl":{"name":"s1","handshake-first":false,"username":"u"}},"topic-refresh":60,"offset-refresh":10},` + req("/v3/kafka/local") + `}`},
+		{"/v3/kafka/LOCAL", 200, `{"error":false,"message":"cluster module detail returned","module":{"class-name":"kafka","servers":["kafka01:9092","kafka02:9092"],"client-profile":{"name":"prof","client-id":"burrow-x","kafka-version":"2.8.0","tls":{"name":"t1","noverify":true,"certfile":"","keyfile":"","cafile":""},"sasl":{"name":"s1","handshake-first":false,"username":"u"}},"topic-refresh":60,"offset-refresh":10},` + req("/v3/kafka/LOCAL") + `}`},
+		{"/v3/kafka/nope", 404, `{"error":true,"message":"cluster module not found",` + req("/v3/kafka/nope") + `}`},
+		{"/v3/kafka/local/topic", 200, `{"error":false,"message":"topic list returned","topics":["orders"],` + req("/v3/kafka/local/topic") + `}`},
+		{"/v3/kafka/LOCAL/topic", 404, `{"error":true,"message":"cluster not found",` + req("/v3/kafka/LOCAL/topic") + `}`},
+		{"/v3/kafka/local/topic/orders", 200, `{"error":false,"message":"topic offsets returned","offsets":[4321,5000,0],` + req("/v3/kafka/local/topic/orders") + `}`},
+		{"/v3/kafka/local/topic/nope", 404, `{"error":true,"message":"cluster or topic not found",` + req("/v3/kafka/local/topic/nope") + `}`},
+		{"/v3/kafka/local/topic/orders/consumers", 200, `{"error":false,"message":"consumers of topic returned","consumers":["grp","other"],` + req("/v3/kafka/local/topic/orders/consumers") + `}`},
+		{"/v3/kafka/local/topic/nope/consumers", 200, `{"error":false,"message":"consumers of topic returned","consumers":[],` + req("/v3/kafka/local/topic/nope/consumers") + `}`},
+		{"/v3/kafka/x/topic/orders/consumers", 404, `{"error":true,"message":"cluster not found",` + req("/v3/kafka/x/topic/orders/consumers") + `}`},
+		{"/v3/kafka/local/consumer", 200, `{"error":false,"message":"consumer list returned","consumers":["grp","other"],` + req("/v3/kafka/local/consumer") + `}`},
+		{"/v3/kafka/local/consumer/grp", 200, `{"error":false,"message":"consumer detail returned","topics":{"orders":[{"offsets":[null,{"offset":1000,"timestamp":1700000060000,"observedAt":1700000200000,"lag":3321},{"offset":4021,"timestamp":1700000120000,"observedAt":1700000200000,"lag":300}],"owner":"/10.1.2.3","client_id":"client-A","current-lag":300},{"offsets":[],"owner":"","client_id":"","current-lag":0},{"offsets":[],"owner":"","client_id":"","current-lag":0}]},` + req("/v3/kafka/local/consumer/grp") + `}`},
+		{"/v3/kafka/local/consumer/nope", 404, `{"error":true,"message":"cluster or consumer not found",` + req("/v3/kafka/local/consumer/nope") + `}`},
+		{"/v3/admin/loglevel", 200, `{"error":false,"message":"log level returned","level":"info",` + req("/v3/admin/loglevel") + `}`},
+		{"/v3/config", 200, `{"error":false,"message":"main config returned",` + req("/v3/config") + `,"general":{"pidfile":"burrow.pid","stdout-logfile":"","access-control-allow-origin":"*"},"logging":{"filename":"","max-size":100,"max-backups":10,"max-age":30,"use-local-time":false,"use-compression":false,"level":"info"},"zookeeper":{"servers":null,"timeout":0,"root-path":""},"httpserver":{"default":{"address":":8000","tls":"","timeout":300}}}`},
+		{"/v3/config/storage", 200, `{"error":false,"message":"module list returned",` + req("/v3/config/storage") + `,"coordinator":"storage","modules":["default"]}`},
+		{"/v3/config/evaluator", 200, `{"error":false,"message":"module list returned",` + req("/v3/config/evaluator") + `,"coordinator":"evaluator","modules":["default"]}`},
+		{"/v3/config/notifier", 200, `{"error":false,"message":"module list returned",` + req("/v3/config/notifier") + `,"coordinator":"notifier","modules":[]}`},
+		{"/v3/config/storage/default", 200, `{"error":false,"message":"storage module detail returned","module":{"class-name":"inmemory","intervals":3,"min-distance":0,"group-allowlist":"","expire-group":604800},` + req("/v3/config/storage/default") + `}`},
+		{"/v3/config/evaluator/default", 200, `{"error":false,"message":"evaluator module detail returned","module":{"class-name":"caching","expire-cache":10},` + req("/v3/config/evaluator/default") + `}`},
+		{"/v3/config/consumer/local", 200, `{"error":false,"message":"consumer module detail returned","module":{"class-name":"kafka","cluster":"local","servers":["kafka01:9092"],"group-allowlist":"","zookeeper-path":"","zookeeper-timeout":0,"client-profile":{"name":"","client-id":"burrow-lagchecker","kafka-version":"2.8.0","tls":null,"sasl":null},"offsets-topic":"__consumer_offsets","start-latest":false},` + req("/v3/config/consumer/local") + `}`},
+		{"/v3/config/cluster/nope", 404, `{"error":true,"message":"cluster module not found",` + req("/v3/config/cluster/nope") + `}`},
+		{"/v3/config/storage/nope", 404, `{"error":true,"message":"storage module not found",` + req("/v3/config/storage/nope") + `}`},
+	}
+	for _, tt := range tests {
+		status, h, body := f.do(t, "GET", tt.path, "")
+		if status != tt.status || body != tt.body {
+			t.Errorf("GET %s = %d\n%s\nwant %d\n%s", tt.path, status, body, tt.status, tt.body)
+		}
+		if h.Get("Content-Type") != "application/json" || h.Get("Access-Control-Allow-Origin") != "*" {
+			t.Errorf("GET %s headers %v", tt.path, h)
+		}
+	}
+}
+
+func TestRouter(t *testing.T) {
+	f := newFixture(t, "")
+	catchAll := `{"error":true,"message":"invalid request type","result":{}}` + "\n"
+	tests := []struct {
+		method, path string
+		status       int
+		allow, body  string
+	}{
+		{"GET", "/nope", 404, "", catchAll},
+		{"GET", "/v3/config/httpserver", 404, "", catchAll},
+		{"GET", "/v3/kafka/a%2Fb/consumer", 404, "", catchAll},
+		{"POST", "/v3/kafka", 405, "GET, OPTIONS", "Method Not Allowed\n"},
+		{"HEAD", "/v3/kafka", 405, "GET, OPTIONS", ""},
+		{"PUT", "/v3/kafka/local/consumer/grp", 405, "DELETE, GET, OPTIONS", "Method Not Allowed\n"},
+		{"OPTIONS", "/v3/kafka/local/consumer/grp", 200, "DELETE, GET, OPTIONS", ""},
+		{"GET", "/burrow/admin", 200, "", "GOOD"},
+		{"GET", "/burrow/admin/ready", 503, "", "STARTING"},
+	}
+	for _, tt := range tests {
+		status, h, body := f.do(t, tt.method, tt.path, "")
+		if status != tt.status || h.Get("Allow") != tt.allow || body != tt.body {
+			t.Errorf("%s %s = %d allow %q body %q", tt.method, tt.path, status, h.Get("Allow"), body)
+		}
+	}
+}
+
+func TestDeleteAndLogLevel(t *testing.T) {
+	f := newFixture(t, "")
+	status, _, body := f.do(t, "DELETE", "/v3/kafka/local/consumer/other", "")
+	if status != 200 || body != `{"error":false,"message":"consumer group removed","request":{"url":"/v3/kafka/local/consumer/other","host":"burrow01"}}` {
+		t.Errorf("delete: %d %s", status, body)
+	}
+	if _, _, body := f.do(t, "GET", "/v3/kafka/local/consumer", ""); !strings.Contains(body, `"consumers":["grp"]`) {
+		t.Errorf("after delete: %s", body)
+	}
+	f.do(t, "DELETE", "/v3/kafka/local/consumer/grp/topic/orders", "")
+	if status, _, _ := f.do(t, "GET", "/v3/kafka/local/consumer/grp", ""); status != 404 {
+		t.Errorf("group with its last topic deleted: %d", status)
+	}
+
+	for _, tt := range []struct {
+		body   string
+		status int
+		level  string
+	}{
+		{`{"level":"DEBUG"}`, 200, "debug"},
+		{`{"level":"warning"}`, 200, "warn"},
+		{`{"level":"trace","x":1}`, 200, "debug"},
+		{`{"level":"panic"}`, 404, "debug"},
+		{`{}`, 404, "debug"},
+		{`not json`, 400, "debug"},
+	} {
+		status, _, _ := f.do(t, "POST", "/v3/admin/loglevel", tt.body)
+		if status != tt.status || f.level.Level().String() != tt.level {
+			t.Errorf("POST %s: %d, level %s", tt.body, status, f.level.Level())
+		}
+	}
+}
+
+func TestMutatingProtection(t *testing.T) {
+	f := newFixture(t, `mutating-routes = "token"
+mutating-token = "s3cret"`)
+	if status, h, _ := f.do(t, "DELETE", "/v3/kafka/local/consumer/grp", ""); status != 401 || h.Get("WWW-Authenticate") == "" {
+		t.Errorf("no token: %d", status)
+	}
+	if status, _, _ := f.do(t, "POST", "/v3/admin/loglevel", `{"level":"debug"}`, "Authorization", "Bearer wrong"); status != 401 {
+		t.Errorf("wrong token: %d", status)
+	}
+	if status, _, _ := f.do(t, "DELETE", "/v3/kafka/local/consumer/grp", "", "Authorization", "Bearer s3cret"); status != 200 {
+		t.Errorf("right token: %d", status)
+	}
+	g := newFixture(t, `mutating-routes = "disabled"`)
+	if status, _, _ := g.do(t, "DELETE", "/v3/kafka/local/consumer/grp", ""); status != 403 {
+		t.Errorf("disabled: %d", status)
+	}
+	if status, _, _ := g.do(t, "GET", "/v3/kafka/local/consumer/grp", ""); status != 200 {
+		t.Errorf("reads still open: %d", status)
+	}
+}
+
+// TestStorageTimeout: a storage that does not answer gives a 503, not a hang.
+func TestStorageTimeout(t *testing.T) {
+	v := viper.New()
+	cfg, _ := config.Parse(v)
+	s := New(Options{Storage: make(chan *protocol.StorageRequest), Config: cfg, Wait: 50 * time.Millisecond, Host: "h"})
+	srv := httptest.NewServer(s.Handler(cfg.HTTP[0]))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/v3/kafka")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 {
+		t.Errorf("status %d", resp.StatusCode)
+	}
+}
