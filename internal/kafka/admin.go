@@ -1,0 +1,263 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap"
+
+	"github.com/warrenlag/warren/internal/config"
+	"github.com/warrenlag/warren/protocol"
+)
+
+// AdminSource reads committed offsets and owners through the admin API
+// (ListGroups, DescribeGroups, OffsetFetch), for clusters whose offsets topic
+// cannot be read. Every poll, a changed offset is sent as a commit; an unchanged
+// one is sent again only while the group has members, so that a live consumer
+// that does not move looks stuck and one that left looks stopped. Commits are
+// stamped with the time they were observed; their Order is the poll number.
+type AdminSource struct {
+	cfg      config.Consumer
+	interval time.Duration
+	log      *zap.Logger
+	out      sender
+	opts     []kgo.Opt
+
+	allow, deny *regexp.Regexp
+	client      *kgo.Client
+	adm         *kadm.Client
+	cancel      context.CancelFunc
+	done        chan struct{}
+
+	polls    int64
+	groups   map[string]*polledGroup
+	warnings throttle
+
+	// Errors counts failed Kafka requests; Polls counts completed polls.
+	Errors atomic.Uint64
+	Polls  atomic.Uint64
+}
+
+type polledGroup struct {
+	offsets map[topicPartition]int64
+	owners  string // the assignment last sent, as a fingerprint
+	seen    bool
+}
+
+type topicPartition struct {
+	topic     string
+	partition int32
+}
+
+// NewAdminSource prepares an admin source polling every interval; it connects to
+// nothing.
+func NewAdminSource(cfg config.Consumer, interval time.Duration, storage chan *protocol.StorageRequest, log *zap.Logger) (*AdminSource, error) {
+	opts, err := ClientOptions(cfg.Servers, cfg.Profile)
+	if err != nil {
+		return nil, fmt.Errorf("consumer.%s: %w", cfg.Name, err)
+	}
+	a := &AdminSource{cfg: cfg, interval: interval, log: log, out: sender{storage}, opts: opts,
+		groups: map[string]*polledGroup{}, warnings: throttle{every: 30 * time.Second}}
+	if cfg.GroupAllowlist != "" {
+		a.allow = regexp.MustCompile(cfg.GroupAllowlist) // checked by config
+	}
+	if cfg.GroupDenylist != "" {
+		a.deny = regexp.MustCompile(cfg.GroupDenylist)
+	}
+	return a, nil
+}
+
+// Start connects and starts polling.
+func (a *AdminSource) Start() error {
+	client, err := kgo.NewClient(a.opts...)
+	if err != nil {
+		return fmt.Errorf("consumer.%s: %w", a.cfg.Name, err)
+	}
+	a.client, a.adm = client, kadm.NewClient(client)
+	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
+	defer cancel()
+	if _, err := a.adm.ListBrokers(ctx); err != nil {
+		client.Close()
+		return fmt.Errorf("consumer.%s: cannot reach Kafka at %v: %w", a.cfg.Name, a.cfg.Servers, err)
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	a.cancel = stop
+	a.done = make(chan struct{})
+	go a.loop(runCtx)
+	a.log.Info("started: reading committed offsets through the admin API", zap.Duration("interval", a.interval))
+	return nil
+}
+
+// Stop ends polling and closes the connections.
+func (a *AdminSource) Stop() {
+	if a.cancel == nil {
+		return
+	}
+	a.cancel()
+	<-a.done
+	a.client.Close()
+	a.cancel = nil
+}
+
+func (a *AdminSource) loop(ctx context.Context) {
+	defer close(a.done)
+	t := time.NewTicker(a.interval)
+	defer t.Stop()
+	for {
+		a.Poll(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (a *AdminSource) accept(group string) bool {
+	return (a.allow == nil || a.allow.MatchString(group)) && (a.deny == nil || !a.deny.MatchString(group))
+}
+
+// Poll reads every group's offsets and owners once and sends what changed.
+func (a *AdminSource) Poll(ctx context.Context) {
+	listed, err := a.adm.ListGroups(ctx)
+	if err != nil && len(listed) == 0 {
+		if ctx.Err() == nil {
+			a.Errors.Add(1)
+			a.warnings.warn(a.log, "cannot list groups", zap.Error(err))
+		}
+		return
+	}
+	var names []string
+	for name := range listed {
+		if a.accept(name) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		a.Polls.Add(1)
+		return
+	}
+	described, err := a.adm.DescribeGroups(ctx, names...)
+	if err != nil && ctx.Err() == nil {
+		a.Errors.Add(1)
+		a.warnings.warn(a.log, "cannot describe groups", zap.Error(err))
+	}
+	fetched := a.adm.FetchManyOffsets(ctx, names...)
+	a.polls++
+	now := time.Now().UnixMilli()
+	for _, name := range names {
+		d, described := described[name]
+		members := -1 // unknown
+		if described && d.Err == nil {
+			members = len(d.Members)
+		}
+		g := a.groups[name]
+		if g == nil {
+			g = &polledGroup{offsets: map[topicPartition]int64{}}
+			a.groups[name] = g
+		}
+		if f, ok := fetched[name]; ok && f.Err == nil {
+			if !a.commits(ctx, name, g, f.Fetched, members != 0, now) {
+				return
+			}
+		} else if ok && f.Err != nil {
+			a.Errors.Add(1)
+			a.warnings.warn(a.log, "cannot fetch the offsets of a group", zap.String("group", name), zap.Error(f.Err))
+		}
+		if described && d.Err == nil {
+			if !a.owners(ctx, name, g, d) {
+				return
+			}
+		}
+	}
+	a.Polls.Add(1)
+}
+
+// commits sends the group's offsets that changed, and all of them again while the
+// group is live. It reports false when shutting down.
+func (a *AdminSource) commits(ctx context.Context, group string, g *polledGroup, offsets kadm.OffsetResponses, live bool, now int64) bool {
+	var tps []topicPartition
+	offsets.Each(func(o kadm.OffsetResponse) {
+		if o.Err == nil && o.At >= 0 {
+			tps = append(tps, topicPartition{o.Topic, o.Partition})
+		}
+	})
+	sort.Slice(tps, func(i, j int) bool {
+		if tps[i].topic != tps[j].topic {
+			return tps[i].topic < tps[j].topic
+		}
+		return tps[i].partition < tps[j].partition
+	})
+	for _, tp := range tps {
+		o, _ := offsets.Lookup(tp.topic, tp.partition)
+		last, known := g.offsets[tp]
+		if known && last == o.At && !live {
+			continue
+		}
+		g.offsets[tp] = o.At
+		if !a.out.send(ctx, &protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOffset,
+			Cluster: a.cfg.Cluster, Group: group, Topic: tp.topic, Partition: tp.partition,
+			Offset: o.At, Order: a.polls, Timestamp: now}) {
+			return false
+		}
+	}
+	return true
+}
+
+// owners sends the group's assignment when it changed: a clear, then one owner
+// per assigned partition, so that storage holds exactly the latest assignment.
+func (a *AdminSource) owners(ctx context.Context, group string, g *polledGroup, d kadm.DescribedGroup) bool {
+	type owned struct {
+		tp        topicPartition
+		host, cid string
+	}
+	var all []owned
+	if d.ProtocolType == "consumer" || d.ProtocolType == "" {
+		for _, m := range d.Members {
+			assigned, ok := m.Assigned.AsConsumer()
+			if !ok || assigned == nil {
+				continue
+			}
+			for _, t := range assigned.Topics {
+				for _, p := range t.Partitions {
+					all = append(all, owned{topicPartition{t.Topic, p}, m.ClientHost, m.ClientID})
+				}
+			}
+		}
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].tp.topic != all[j].tp.topic {
+			return all[i].tp.topic < all[j].tp.topic
+		}
+		return all[i].tp.partition < all[j].tp.partition
+	})
+	var b strings.Builder
+	for _, o := range all {
+		fmt.Fprintf(&b, "%s/%d/%s/%s;", o.tp.topic, o.tp.partition, o.host, o.cid)
+	}
+	fp := b.String()
+	if g.seen && fp == g.owners {
+		return true
+	}
+	g.seen, g.owners = true, fp
+	if !a.out.send(ctx, &protocol.StorageRequest{RequestType: protocol.StorageClearConsumerOwners,
+		Cluster: a.cfg.Cluster, Group: group}) {
+		return false
+	}
+	for _, o := range all {
+		if !a.out.send(ctx, &protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOwner,
+			Cluster: a.cfg.Cluster, Group: group, Topic: o.tp.topic, Partition: o.tp.partition,
+			Owner: o.host, ClientID: o.cid}) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,140 @@
+// Package kafka is Warren's Kafka side: the cluster module, which records the
+// topics and newest offsets of a cluster, and the consumer module, which records
+// the committed offsets and owners of its consumer groups. Both talk to Kafka
+// with franz-go and to storage with protocol.StorageRequest values.
+package kafka
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+	"go.uber.org/zap"
+
+	"github.com/warrenlag/warren/internal/config"
+	"github.com/warrenlag/warren/protocol"
+)
+
+// ClientOptions maps a client profile to franz-go options. The Kafka version is
+// only checked by the configuration: franz-go negotiates versions with the broker.
+func ClientOptions(servers []string, p *config.ClientProfile) ([]kgo.Opt, error) {
+	opts := []kgo.Opt{kgo.SeedBrokers(servers...)}
+	if p == nil {
+		p = &config.ClientProfile{ClientID: "burrow-lagchecker"}
+	}
+	if p.ClientID != "" {
+		opts = append(opts, kgo.ClientID(p.ClientID))
+	}
+	dialTimeout := p.DialTimeout
+	if dialTimeout <= 0 {
+		dialTimeout = 10 * time.Second
+	}
+	dialer := &net.Dialer{Timeout: dialTimeout}
+	if p.ReadTimeout > 0 {
+		opts = append(opts, kgo.RequestTimeoutOverhead(p.ReadTimeout))
+	}
+	if p.TLS != nil {
+		tc, err := tlsConfig(p.TLS)
+		if err != nil {
+			return nil, err
+		}
+		td := &tls.Dialer{NetDialer: dialer, Config: tc}
+		opts = append(opts, kgo.Dialer(td.DialContext))
+	} else {
+		opts = append(opts, kgo.Dialer(dialer.DialContext))
+	}
+	if s := p.SASL; s != nil {
+		switch s.Mechanism {
+		case "SCRAM-SHA-256":
+			opts = append(opts, kgo.SASL(scram.Auth{User: s.Username, Pass: s.Password}.AsSha256Mechanism()))
+		case "SCRAM-SHA-512":
+			opts = append(opts, kgo.SASL(scram.Auth{User: s.Username, Pass: s.Password}.AsSha512Mechanism()))
+		default:
+			opts = append(opts, kgo.SASL(plain.Auth{User: s.Username, Pass: s.Password}.AsMechanism()))
+		}
+	}
+	return opts, nil
+}
+
+func tlsConfig(t *config.TLS) (*tls.Config, error) {
+	tc := &tls.Config{InsecureSkipVerify: t.NoVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // the operator's choice
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read TLS CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("TLS CA file %s holds no certificate", t.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	if t.CertFile != "" && t.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read TLS certificate or key file: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
+}
+
+// sender sends requests to storage. It waits for storage rather than dropping,
+// and gives up only when ctx ends (shutdown).
+type sender struct {
+	ch chan *protocol.StorageRequest
+}
+
+func (s sender) send(ctx context.Context, r *protocol.StorageRequest) bool {
+	select {
+	case s.ch <- r:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// ask sends a fetch and waits for its answer, within limit.
+func (s sender) ask(ctx context.Context, r *protocol.StorageRequest, limit time.Duration) (any, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	r.Reply = make(chan any, 1)
+	if !s.send(ctx, r) {
+		return nil, false, errors.New("storage did not take the request in time")
+	}
+	select {
+	case v, ok := <-r.Reply:
+		return v, ok, nil
+	case <-ctx.Done():
+		return nil, false, errors.New("storage did not answer in time")
+	}
+}
+
+// throttle lets one log line through per period and counts the others.
+type throttle struct {
+	every time.Duration
+	next  time.Time
+	count int
+}
+
+func (t *throttle) warn(log *zap.Logger, msg string, fields ...zap.Field) {
+	now := time.Now()
+	if now.Before(t.next) {
+		t.count++
+		return
+	}
+	if t.count > 0 {
+		fields = append(fields, zap.Int("suppressed", t.count))
+	}
+	t.count = 0
+	t.next = now.Add(t.every)
+	log.Warn(msg, fields...)
+}

@@ -1,0 +1,231 @@
+package kafka
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/spf13/viper"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/warrenlag/warren/internal/config"
+	"github.com/warrenlag/warren/protocol"
+	"github.com/warrenlag/warren/storage"
+)
+
+// env is a kfake cluster, a started storage knowing cluster "local", and a
+// producer.
+type env struct {
+	kf       *kfake.Cluster
+	storage  chan *protocol.StorageRequest
+	producer *kgo.Client
+	adm      *kadm.Client
+}
+
+func newEnv(t *testing.T, topics ...string) *env {
+	t.Helper()
+	kf, err := kfake.NewCluster(kfake.NumBrokers(2), kfake.SeedTopics(3, topics...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kf.Close)
+	v := viper.New()
+	v.Set("cluster.local.class-name", "kafka")
+	ch := make(chan *protocol.StorageRequest)
+	sc := &storage.Coordinator{App: &protocol.ApplicationContext{Logger: zap.NewNop(), StorageChannel: ch, Viper: v}}
+	sc.Configure()
+	if err := sc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sc.Stop() })
+	producer, err := kgo.NewClient(kgo.SeedBrokers(kf.ListenAddrs()...), kgo.DefaultProduceTopic(topics[0]),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(producer.Close)
+	return &env{kf: kf, storage: ch, producer: producer, adm: kadm.NewClient(producer)}
+}
+
+// produce writes n records to topic partition p.
+func (e *env) produce(t *testing.T, topic string, p int32, n int) {
+	t.Helper()
+	var rs []*kgo.Record
+	for range n {
+		rs = append(rs, &kgo.Record{Topic: topic, Partition: p, Value: []byte("x")})
+	}
+	if err := e.producer.ProduceSync(context.Background(), rs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *env) ask(t *testing.T, r *protocol.StorageRequest) (any, bool) {
+	t.Helper()
+	r.Reply = make(chan any, 1)
+	r.Cluster = "local"
+	e.storage <- r
+	v, ok := <-r.Reply
+	return v, ok
+}
+
+func (e *env) group(t *testing.T, name string) protocol.ConsumerTopics {
+	t.Helper()
+	v, ok := e.ask(t, &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumer, Group: name})
+	if !ok {
+		return nil
+	}
+	return v.(protocol.ConsumerTopics)
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		runtime_Gosched()
+	}
+}
+
+func clusterConfig(e *env) config.Cluster {
+	return config.Cluster{Name: "local", ClassName: "kafka", Servers: e.kf.ListenAddrs(),
+		Profile: &config.ClientProfile{ClientID: "warren-test"}, TopicRefresh: time.Hour, OffsetRefresh: time.Hour}
+}
+
+func TestClusterOffsetsAndDeletion(t *testing.T) {
+	e := newEnv(t, "orders", "gone")
+	e.produce(t, "orders", 0, 5)
+	e.produce(t, "orders", 2, 3)
+	c, err := NewCluster(clusterConfig(e), e.storage, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	// Start has recorded the offsets once already.
+	v, ok := e.ask(t, &protocol.StorageRequest{RequestType: protocol.StorageFetchTopic, Topic: "orders"})
+	if !ok || len(v.([]int64)) != 3 || v.([]int64)[0] != 5 || v.([]int64)[1] != 0 || v.([]int64)[2] != 3 {
+		t.Fatalf("orders offsets %v", v)
+	}
+	v, _ = e.ask(t, &protocol.StorageRequest{RequestType: protocol.StorageFetchTopics})
+	if names := v.([]string); len(names) != 2 {
+		t.Errorf("topics %v", names)
+	}
+
+	// A topic that disappears between two refreshes is deleted from storage.
+	if err := e.kf.DeleteTopic("gone"); err != nil {
+		t.Fatal(err)
+	}
+	c.refresh(context.Background())
+	if _, ok := e.ask(t, &protocol.StorageRequest{RequestType: protocol.StorageFetchTopic, Topic: "gone"}); ok {
+		t.Error("deleted topic still stored")
+	}
+	e.produce(t, "orders", 0, 2)
+	c.offsets(context.Background())
+	v, _ = e.ask(t, &protocol.StorageRequest{RequestType: protocol.StorageFetchTopic, Topic: "orders"})
+	if v.([]int64)[0] != 7 {
+		t.Errorf("offsets after a second round %v", v)
+	}
+}
+
+func TestClusterUnreachable(t *testing.T) {
+	cfg := config.Cluster{Name: "x", Servers: []string{"127.0.0.1:1"}, Profile: &config.ClientProfile{DialTimeout: time.Second},
+		TopicRefresh: time.Hour, OffsetRefresh: time.Hour}
+	c, err := NewCluster(cfg, nil, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err == nil {
+		c.Stop()
+		t.Fatal("start against nothing succeeded")
+	}
+}
+
+func TestAdminSource(t *testing.T) {
+	e := newEnv(t, "orders")
+	e.produce(t, "orders", 0, 10)
+	e.produce(t, "orders", 1, 10)
+	c, _ := NewCluster(clusterConfig(e), e.storage, zap.NewNop())
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+
+	// A live group member that consumed and committed partition 0..2.
+	member, err := kgo.NewClient(kgo.SeedBrokers(e.kf.ListenAddrs()...), kgo.ConsumerGroup("live"),
+		kgo.ConsumeTopics("orders"), kgo.ClientID("live-client"), kgo.DisableAutoCommit())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer member.Close()
+	got := 0
+	for got < 20 {
+		fs := member.PollFetches(context.Background())
+		got += fs.NumRecords()
+	}
+	if err := member.CommitUncommittedOffsets(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// A group with no members: its offsets were committed and it left.
+	committed := kadm.Offsets{}
+	committed.Add(kadm.Offset{Topic: "orders", Partition: 0, At: 3, LeaderEpoch: -1})
+	if _, err := e.adm.CommitOffsets(context.Background(), "left", committed); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := config.Consumer{Name: "local", ClassName: "kafka", Cluster: "local", Servers: e.kf.ListenAddrs(),
+		Profile: &config.ClientProfile{ClientID: "warren-test"}, GroupDenylist: "^ignored$"}
+	a, err := NewAdminSource(cfg, time.Hour, e.storage, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop()
+	ctx := context.Background()
+	eventually(t, "the first poll", func() bool { return a.Polls.Load() >= 1 })
+	a.Poll(ctx)
+
+	live := e.group(t, "live")
+	if live == nil || len(live["orders"]) != 3 {
+		t.Fatalf("live group %v", live)
+	}
+	p0 := live["orders"][0]
+	n := 0
+	for _, o := range p0.Offsets {
+		if o != nil {
+			n++
+			if o.Offset != 10 {
+				t.Errorf("live offset %d, want 10", o.Offset)
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("live group: %d commits after 2 polls, want 2 (unchanged offsets repeat while members live)", n)
+	}
+	if p0.Owner == "" || p0.ClientID != "live-client" {
+		t.Errorf("owner %q %q", p0.Owner, p0.ClientID)
+	}
+	left := e.group(t, "left")
+	if left == nil {
+		t.Fatal("left group missing")
+	}
+	n = 0
+	for _, o := range left["orders"][0].Offsets {
+		if o != nil {
+			n++
+		}
+	}
+	if n != 1 || left["orders"][0].CurrentLag != 7 {
+		t.Errorf("left group: %d commits, lag %d; want 1 commit (no repeats without members), lag 7", n, left["orders"][0].CurrentLag)
+	}
+}

@@ -1,0 +1,5 @@
+package kafka
+
+import "runtime"
+
+func runtime_Gosched() { runtime.Gosched() }
