@@ -58,7 +58,12 @@ func (sc *Coordinator) Configure() {
 
 	root := "storage." + sc.name
 	class := v.GetString(root + ".class-name")
-	log := sc.Log.With(zap.String("type", "module"), zap.String("class", class), zap.String("name", sc.name))
+	base := sc.Log
+	if sc.App.Logger != nil {
+		base = sc.App.Logger
+	}
+	log := base.With(zap.String("type", "module"), zap.String("coordinator", "storage"),
+		zap.String("class", class), zap.String("name", sc.name))
 	switch class {
 	case "inmemory":
 		sc.module = &InMemoryStorage{App: sc.App, Log: log}

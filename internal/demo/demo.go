@@ -1,0 +1,229 @@
+// Package demo runs Warren's embedded demonstration: an in-process Kafka cluster
+// (franz-go's kfake) on loopback with a small live workload, so that a newcomer
+// sees Warren work with one command and no Kafka of their own.
+//
+// The workload shows the cases an operator meets:
+//
+//	billing    keeps up with orders                        (healthy)
+//	analytics  reads orders slower than they are produced  (falling behind)
+//	audit      read payments for a while, then left         (stopped)
+//	search     is a live member stuck on one offset         (stalled)
+package demo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/viper"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap"
+)
+
+// Ports are the loopback ports of the demo's Kafka brokers.
+var Ports = []int{39092, 39093}
+
+// Options tune the demo; the zero value is the one the README describes.
+type Options struct {
+	// Ports overrides Ports (0 picks a free port; tests use that).
+	Ports []int
+	// HTTPAddress is Warren's listener (default 127.0.0.1:8000).
+	HTTPAddress string
+	// Refresh is the cluster's offset-refresh and the admin poll interval in
+	// seconds (default 5).
+	Refresh int
+	// Rate is records per second produced to each topic (default 20).
+	Rate int
+	// AuditFor is how long the audit group reads before it stops (default 30 s).
+	AuditFor time.Duration
+}
+
+// Demo is a running demonstration.
+type Demo struct {
+	Cluster *kfake.Cluster
+	opts    Options
+	log     *zap.Logger
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// Topics of the demo and their partition counts.
+var topics = map[string]int32{"orders": 6, "payments": 3}
+
+// Start starts the cluster and the workload.
+func Start(opts Options, log *zap.Logger) (*Demo, error) {
+	if opts.Ports == nil {
+		opts.Ports = Ports
+	}
+	if opts.HTTPAddress == "" {
+		opts.HTTPAddress = "127.0.0.1:8000"
+	}
+	if opts.Refresh <= 0 {
+		opts.Refresh = 5
+	}
+	if opts.Rate <= 0 {
+		opts.Rate = 20
+	}
+	if opts.AuditFor <= 0 {
+		opts.AuditFor = 30 * time.Second
+	}
+	kf, err := kfake.NewCluster(kfake.NumBrokers(len(opts.Ports)), kfake.Ports(opts.Ports...),
+		kfake.SeedTopics(6, "orders"), kfake.SeedTopics(3, "payments"))
+	if err != nil {
+		return nil, fmt.Errorf("demo: cannot start the embedded Kafka cluster on 127.0.0.1 ports %v: %w", opts.Ports, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &Demo{Cluster: kf, opts: opts, log: log, cancel: cancel}
+	seeds := kf.ListenAddrs()
+	d.run(func() { d.produce(ctx, seeds) })
+	d.run(func() { d.consume(ctx, seeds, "billing", "orders", 0, 0) })
+	d.run(func() { d.consume(ctx, seeds, "analytics", "orders", opts.Rate/4+1, 0) })
+	d.run(func() { d.consume(ctx, seeds, "audit", "payments", 0, opts.AuditFor) })
+	d.run(func() { d.stuck(ctx, seeds) })
+	return d, nil
+}
+
+func (d *Demo) run(f func()) {
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		f()
+	}()
+}
+
+// Stop ends the workload and the cluster.
+func (d *Demo) Stop() {
+	d.cancel()
+	d.wg.Wait()
+	d.Cluster.Close()
+}
+
+// Config is the configuration under which Warren watches the demo cluster: the
+// same keys as a Burrow file, so the demo runs through the same code as a real
+// cluster. Committed offsets come from the admin API (kfake has no offsets topic).
+func (d *Demo) Config() *viper.Viper {
+	v := viper.New()
+	servers := d.Cluster.ListenAddrs()
+	v.Set("general.pidfile", "")
+	v.Set("cluster.local.class-name", "kafka")
+	v.Set("cluster.local.servers", servers)
+	v.Set("cluster.local.offset-refresh", d.opts.Refresh)
+	v.Set("cluster.local.topic-refresh", 60)
+	v.Set("consumer.local.class-name", "kafka")
+	v.Set("consumer.local.cluster", "local")
+	v.Set("consumer.local.servers", servers)
+	v.Set("consumer.local.offsets-source", "admin")
+	v.Set("httpserver.default.address", d.opts.HTTPAddress)
+	return v
+}
+
+// Describe is the console text that says what the demo is and where to look.
+func (d *Demo) Describe(httpAddr string) string {
+	base := "http://" + strings.Replace(httpAddr, "0.0.0.0", "localhost", 1)
+	return fmt.Sprintf(`Warren demo: an embedded Kafka cluster on %s with a live workload.
+  billing    keeps up with orders                        (healthy)
+  analytics  reads orders slower than they are produced  (falling behind)
+  audit      reads payments for %s, then stops         (stopped)
+  search     is a live member stuck on one offset        (stalled)
+Open:
+  %s/v3/kafka/local/consumer
+  %s/v3/kafka/local/consumer/billing
+  %s/v3/kafka/local/topic
+Stop with Ctrl-C. Point Warren at a real cluster with --config burrow.toml.
+`, strings.Join(d.Cluster.ListenAddrs(), ","), d.opts.AuditFor, base, base, base)
+}
+
+// produce writes Rate records per second to each topic, round robin over the
+// partitions.
+func (d *Demo) produce(ctx context.Context, seeds []string) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ClientID("demo-producer"),
+		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	if err != nil {
+		d.log.Error("demo producer", zap.Error(err))
+		return
+	}
+	defer cl.Close()
+	t := time.NewTicker(time.Second / time.Duration(d.opts.Rate))
+	defer t.Stop()
+	n := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for topic := range topics {
+			cl.Produce(ctx, &kgo.Record{Topic: topic, Value: fmt.Appendf(nil, "event %d", n)}, nil)
+		}
+		n++
+	}
+}
+
+// consume reads topic in group at up to rate records per second (0: as fast as
+// they come), committing every second; with stopAfter > 0 it leaves the group
+// after that long.
+func (d *Demo) consume(ctx context.Context, seeds []string, group, topic string, rate int, stopAfter time.Duration) {
+	opts := []kgo.Opt{kgo.SeedBrokers(seeds...), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic),
+		kgo.ClientID(group + "-client"), kgo.AutoCommitInterval(time.Second),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		d.log.Error("demo consumer", zap.String("group", group), zap.Error(err))
+		return
+	}
+	defer cl.Close()
+	var deadline <-chan time.Time
+	if stopAfter > 0 {
+		t := time.NewTimer(stopAfter)
+		defer t.Stop()
+		deadline = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline:
+			cl.CommitUncommittedOffsets(ctx)
+			return // leaves the group: it stops committing
+		default:
+		}
+		if rate > 0 {
+			fs := cl.PollRecords(ctx, rate)
+			if fs.IsClientClosed() {
+				return
+			}
+			select { // read slower than the producers write
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		if cl.PollFetches(ctx).IsClientClosed() {
+			return
+		}
+	}
+}
+
+// stuck joins the search group, commits once, and then stays a member without
+// reading further, as a consumer wedged on one record does.
+func (d *Demo) stuck(ctx context.Context, seeds []string) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumerGroup("search"), kgo.ConsumeTopics("orders"),
+		kgo.ClientID("search-client"), kgo.DisableAutoCommit(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		d.log.Error("demo consumer", zap.String("group", "search"), zap.Error(err))
+		return
+	}
+	defer cl.Close()
+	for ctx.Err() == nil {
+		fs := cl.PollRecords(ctx, 50)
+		if fs.NumRecords() > 0 {
+			cl.CommitUncommittedOffsets(ctx)
+			break
+		}
+	}
+	<-ctx.Done()
+}
