@@ -16,17 +16,17 @@ import (
 type skip int
 
 const (
-	skipNone            skip = iota
-	skipNoKeyVersion         // key null or shorter than its version
-	skipBadKey               // key truncated or malformed
-	skipOtherRecord          // key version 3 and up: records Warren does not use
-	skipRejected             // group not accepted by the module's lists
-	skipTombstone            // offset commit deleted (nothing to do)
-	skipValueVersion         // value version Warren does not know
-	skipBadValue             // value truncated or malformed
-	skipNotConsumer          // group metadata of a non-consumer protocol
-	skipBadMember            // group member or assignment malformed
-	skipPanic                // a decoding bug: counted, never a crash
+	skipNone         skip = iota
+	skipNoKeyVersion      // key null or shorter than its version
+	skipBadKey            // key truncated or malformed
+	skipOtherRecord       // key version 3 and up: records Warren does not use
+	skipRejected          // group not accepted by the module's lists
+	skipTombstone         // offset commit deleted (nothing to do)
+	skipValueVersion      // value version Warren does not know
+	skipBadValue          // value truncated or malformed
+	skipNotConsumer       // group metadata of a non-consumer protocol
+	skipBadMember         // group member or assignment malformed
+	skipPanic             // a decoding bug: counted, never a crash
 	numSkips
 )
 
