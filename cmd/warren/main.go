@@ -164,14 +164,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 	}
 	for _, c := range cfg.Consumers {
 		mlog := log.With(zap.String("type", "module"), zap.String("coordinator", "consumer"), zap.String("name", c.Name))
-		if c.OffsetsSource == config.SourceTopic {
-			errs = append(errs, fmt.Errorf("consumer.%s.offsets-source: reading the offsets topic is not available yet; use \"admin\" or \"auto\"", c.Name))
-			continue
-		}
-		if c.OffsetsSource == config.SourceAuto {
-			mlog.Info("reading committed offsets through the admin API (ListGroups, OffsetFetch)")
-		}
-		m, err := kafka.NewAdminSource(c, refresh[c.Cluster], app.StorageChannel, mlog)
+		m, err := kafka.NewConsumer(c, refresh[c.Cluster], app.StorageChannel, mlog)
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -2,6 +2,8 @@ package kafka
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -227,5 +229,82 @@ func TestAdminSource(t *testing.T) {
 	}
 	if n != 1 || left["orders"][0].CurrentLag != 7 {
 		t.Errorf("left group: %d commits, lag %d; want 1 commit (no repeats without members), lag 7", n, left["orders"][0].CurrentLag)
+	}
+}
+
+// TestTopicSource creates an offsets topic in kfake (which has none of its own),
+// writes records encoded with kmsg into it, and reads them back through storage.
+func TestTopicSource(t *testing.T) {
+	e := newEnv(t, "orders")
+	if err := e.kf.CreateTopic("__consumer_offsets", 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.produce(t, "orders", 0, 100)
+	c, _ := NewCluster(clusterConfig(e), e.storage, zap.NewNop())
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	now := time.Now().UnixMilli()
+	records := []*kgo.Record{
+		{Partition: 0, Key: commitKey(1, "g", "orders", 0), Value: commitValue(3, 40, now-3000, "")},
+		{Partition: 0, Key: groupKey("g"), Value: groupValue(3, "consumer", member("m1", "client-1", "/10.0.0.1", assignment("orders", 0)))},
+		{Partition: 0, Key: []byte{0xff}, Value: []byte("garbage")},
+		{Partition: 0, Key: commitKey(1, "g", "orders", 0), Value: commitValue(4, 60, now-1000, strings.Repeat("x", 300))},
+		{Partition: 1, Key: commitKey(0, "gone", "orders", 0), Value: commitValue(1, 10, now, "")},
+		{Partition: 1, Key: groupKey("gone"), Value: nil},
+	}
+	for _, r := range records {
+		r.Topic = "__consumer_offsets"
+	}
+	if err := e.producer.ProduceSync(context.Background(), records...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewTopicSource(config.Consumer{Name: "local", Cluster: "local", Servers: e.kf.ListenAddrs(),
+		OffsetsTopic: "__consumer_offsets", Profile: &config.ClientProfile{ClientID: "warren-test"}}, e.storage, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	eventually(t, "all records read", func() bool { return s.Records.Load() == uint64(len(records)) })
+
+	g := e.group(t, "g")
+	if g == nil {
+		t.Fatal("group g missing")
+	}
+	p := g["orders"][0]
+	w := p.Offsets[len(p.Offsets)-2:]
+	if w[0] == nil || w[0].Offset != 40 || w[0].Order != 0 || w[1] == nil || w[1].Offset != 60 || w[1].Order != 3 ||
+		w[1].Timestamp != now-1000 {
+		t.Errorf("window %+v %+v", w[0], w[1])
+	}
+	if p.Owner != "/10.0.0.1" || p.ClientID != "client-1" || p.CurrentLag != 40 {
+		t.Errorf("partition %+v", p)
+	}
+	if e.group(t, "gone") != nil {
+		t.Error("group deleted by a tombstone is still stored")
+	}
+	progress := e.group(t, "burrow-local")
+	if progress == nil || len(progress["__consumer_offsets"]) != 2 {
+		t.Fatalf("progress group %v", progress)
+	}
+	if last := progress["__consumer_offsets"][0].Offsets; last[len(last)-1].Offset != 4 {
+		t.Errorf("progress of partition 0: %+v", last[len(last)-1])
+	}
+	if sk := s.Skips(); sk["no_key_version"] != 1 {
+		t.Errorf("skips %v", sk)
+	}
+}
+
+func TestTopicSourceMissingTopic(t *testing.T) {
+	e := newEnv(t, "orders")
+	s, _ := NewTopicSource(config.Consumer{Name: "local", Cluster: "local", Servers: e.kf.ListenAddrs(),
+		OffsetsTopic: "__consumer_offsets", Profile: &config.ClientProfile{}}, e.storage, zap.NewNop())
+	if err := s.Start(); !errors.Is(err, ErrNoOffsetsTopic) {
+		s.Stop()
+		t.Fatalf("start without the topic: %v", err)
 	}
 }

@@ -1,0 +1,69 @@
+package kafka
+
+import (
+	"errors"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/warrenlag/warren/internal/config"
+	"github.com/warrenlag/warren/protocol"
+)
+
+// Module is a started-and-stopped part of the Kafka side.
+type Module interface {
+	Start() error
+	Stop()
+}
+
+// NewConsumer returns the consumer module that cfg.OffsetsSource asks for: the
+// offsets topic, the admin API (polled every poll), or, with "auto", the topic
+// when it can be read and the admin API otherwise.
+func NewConsumer(cfg config.Consumer, poll time.Duration, storage chan *protocol.StorageRequest, log *zap.Logger) (Module, error) {
+	switch cfg.OffsetsSource {
+	case config.SourceTopic:
+		return NewTopicSource(cfg, storage, log)
+	case config.SourceAdmin:
+		return NewAdminSource(cfg, poll, storage, log)
+	}
+	topic, err := NewTopicSource(cfg, storage, log)
+	if err != nil {
+		return nil, err
+	}
+	admin, err := NewAdminSource(cfg, poll, storage, log)
+	if err != nil {
+		return nil, err
+	}
+	return &autoSource{topic: topic, admin: admin, log: log}, nil
+}
+
+// autoSource reads the offsets topic when it can, and the admin API otherwise.
+type autoSource struct {
+	topic  *TopicSource
+	admin  *AdminSource
+	active Module
+	log    *zap.Logger
+}
+
+func (a *autoSource) Start() error {
+	err := a.topic.Start()
+	if err == nil {
+		a.active = a.topic
+		return nil
+	}
+	if !errors.Is(err, ErrNoOffsetsTopic) {
+		return err
+	}
+	a.log.Info("the offsets topic cannot be read; reading committed offsets through the admin API instead", zap.Error(err))
+	if err := a.admin.Start(); err != nil {
+		return err
+	}
+	a.active = a.admin
+	return nil
+}
+
+func (a *autoSource) Stop() {
+	if a.active != nil {
+		a.active.Stop()
+	}
+}

@@ -1,0 +1,209 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.uber.org/zap"
+
+	"github.com/warrenlag/warren/internal/config"
+	"github.com/warrenlag/warren/protocol"
+)
+
+// TopicSource reads committed offsets and owners from the offsets topic
+// (__consumer_offsets), as Burrow does: every partition directly, without a
+// consumer group and without committing, from the start (or, with
+// start-latest, from the end, optionally backfilling the existing records once).
+type TopicSource struct {
+	cfg  config.Consumer
+	log  *zap.Logger
+	out  sender
+	opts []kgo.Opt
+	dec  *decoder
+
+	clients []*kgo.Client
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+
+	warnings throttle
+
+	// Records counts the records read; Errors the fetch errors.
+	Records atomic.Uint64
+	Errors  atomic.Uint64
+}
+
+// ErrNoOffsetsTopic is returned by Start when the offsets topic cannot be found
+// or read; with offsets-source auto, the admin API is used instead.
+var ErrNoOffsetsTopic = errors.New("offsets topic cannot be read")
+
+// NewTopicSource prepares a topic source; it connects to nothing.
+func NewTopicSource(cfg config.Consumer, storage chan *protocol.StorageRequest, log *zap.Logger) (*TopicSource, error) {
+	opts, err := ClientOptions(cfg.Servers, cfg.Profile)
+	if err != nil {
+		return nil, fmt.Errorf("consumer.%s: %w", cfg.Name, err)
+	}
+	d := &decoder{cluster: cfg.Cluster}
+	if cfg.GroupAllowlist != "" {
+		d.allow = regexp.MustCompile(cfg.GroupAllowlist) // checked by config
+	}
+	if cfg.GroupDenylist != "" {
+		d.deny = regexp.MustCompile(cfg.GroupDenylist)
+	}
+	return &TopicSource{cfg: cfg, log: log, out: sender{storage}, opts: opts, dec: d,
+		warnings: throttle{every: 30 * time.Second}}, nil
+}
+
+// Start finds the offsets topic's partitions and starts their readers. When the
+// topic does not exist or its offsets cannot be listed, it returns an error
+// wrapping ErrNoOffsetsTopic.
+func (s *TopicSource) Start() error {
+	admin, err := kgo.NewClient(s.opts...)
+	if err != nil {
+		return fmt.Errorf("consumer.%s: %w", s.cfg.Name, err)
+	}
+	defer admin.Close()
+	adm := kadm.NewClient(admin)
+	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
+	defer cancel()
+	if _, err := adm.ListBrokers(ctx); err != nil {
+		return fmt.Errorf("consumer.%s: cannot reach Kafka at %v: %w", s.cfg.Name, s.cfg.Servers, err)
+	}
+	topic := s.cfg.OffsetsTopic
+	starts, err := adm.ListStartOffsets(ctx, topic)
+	if err == nil {
+		err = starts.Error()
+	}
+	if err != nil || len(starts[topic]) == 0 {
+		return fmt.Errorf("consumer.%s: %w: %s: %v", s.cfg.Name, ErrNoOffsetsTopic, topic, err)
+	}
+	ends, err := adm.ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("consumer.%s: %w: %s: %v", s.cfg.Name, ErrNoOffsetsTopic, topic, err)
+	}
+
+	live := map[int32]kgo.Offset{}
+	backfill := map[int32]kgo.Offset{}
+	until := map[int32]int64{}
+	for p, o := range starts[topic] {
+		if !s.cfg.StartLatest {
+			live[p] = kgo.NewOffset().At(o.Offset)
+			continue
+		}
+		end := ends[topic][p].Offset
+		live[p] = kgo.NewOffset().At(end)
+		if s.cfg.BackfillEarliest && end > o.Offset {
+			backfill[p] = kgo.NewOffset().At(o.Offset)
+			until[p] = end
+		}
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	s.cancel = stop
+	if err := s.reader(runCtx, live, nil); err != nil {
+		stop()
+		return err
+	}
+	if len(backfill) > 0 {
+		if err := s.reader(runCtx, backfill, until); err != nil {
+			s.Stop()
+			return err
+		}
+	}
+	s.log.Info("started: reading committed offsets from the offsets topic", zap.String("topic", topic),
+		zap.Int("partitions", len(live)), zap.Int("backfill", len(backfill)))
+	return nil
+}
+
+// reader starts one client reading the given partitions. With until, it reads
+// each partition up to that offset and then stops reading it.
+func (s *TopicSource) reader(ctx context.Context, from map[int32]kgo.Offset, until map[int32]int64) error {
+	opts := append(append([]kgo.Opt{}, s.opts...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{s.cfg.OffsetsTopic: from}),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), // a position out of range starts over
+		kgo.FetchMaxWait(time.Second))
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fmt.Errorf("consumer.%s: %w", s.cfg.Name, err)
+	}
+	s.clients = append(s.clients, cl)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.read(ctx, cl, until)
+	}()
+	return nil
+}
+
+func (s *TopicSource) read(ctx context.Context, cl *kgo.Client, until map[int32]int64) {
+	topic := s.cfg.OffsetsTopic
+	progress := "burrow-" + s.cfg.Name
+	emit := func(r *protocol.StorageRequest) { s.out.send(ctx, r) }
+	left := len(until)
+	for ctx.Err() == nil {
+		fs := cl.PollFetches(ctx)
+		if fs.IsClientClosed() {
+			return
+		}
+		fs.EachError(func(t string, p int32, err error) {
+			if ctx.Err() == nil {
+				s.Errors.Add(1)
+				s.warnings.warn(s.log, "cannot read the offsets topic", zap.String("topic", t), zap.Int32("partition", p), zap.Error(err))
+			}
+		})
+		now := time.Now().UnixMilli()
+		fs.EachRecord(func(rec *kgo.Record) {
+			if until != nil {
+				end, ok := until[rec.Partition]
+				if !ok || rec.Offset >= end {
+					return
+				}
+				if rec.Offset >= end-1 {
+					delete(until, rec.Partition)
+					left--
+					cl.PauseFetchPartitions(map[string][]int32{topic: {rec.Partition}})
+				}
+			}
+			s.Records.Add(1)
+			// Warren's own progress, as the group burrow-<module name>.
+			s.out.send(ctx, &protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOffset,
+				Cluster: s.cfg.Cluster, Group: progress, Topic: topic, Partition: rec.Partition,
+				Offset: rec.Offset + 1, Order: rec.Offset, Timestamp: now})
+			if why, detail := s.dec.decode(rec.Key, rec.Value, rec.Offset, emit); why != skipNone {
+				s.dec.skips[why].Add(1)
+				if why >= skipValueVersion || why <= skipBadKey {
+					s.warnings.warn(s.log, "skipped a record of the offsets topic", zap.String("reason", skipNames[why]),
+						zap.String("detail", detail), zap.Int32("partition", rec.Partition), zap.Int64("offset", rec.Offset))
+				}
+			}
+		})
+		if until != nil && left == 0 {
+			s.log.Info("backfill done")
+			return
+		}
+	}
+}
+
+// Stop ends the readers and closes their connections.
+func (s *TopicSource) Stop() {
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	for _, cl := range s.clients {
+		cl.Close()
+	}
+	s.wg.Wait()
+	s.cancel = nil
+}
+
+// Skips returns the records skipped, by reason.
+func (s *TopicSource) Skips() map[string]uint64 { return s.dec.Skips() }
