@@ -102,14 +102,16 @@ func (sc *Coordinator) Start() error {
 	}
 
 	forward := func(r *protocol.StorageRequest) { sc.module.GetCommunicationChannel() <- r }
+	idle := func() {}
 	if h, ok := sc.module.(handler); ok {
-		forward = h.handle
+		forward, idle = h.handle, h.idle
 	}
 	sc.done = make(chan struct{})
 	go func() {
 		defer close(sc.done)
-		for r := range in {
-			if r == stopForwarding {
+		for {
+			r, ok := receive(in, idle)
+			if !ok || r == stopForwarding {
 				return
 			}
 			forward(r)

@@ -170,7 +170,11 @@ func (module *InMemoryStorage) Start() error {
 	module.done = make(chan struct{})
 	go func() {
 		defer close(module.done)
-		for r := range module.requests {
+		for {
+			r, ok := receive(module.requests, store.Idle)
+			if !ok {
+				return
+			}
 			store.Handle(r)
 		}
 	}()
@@ -181,6 +185,9 @@ func (module *InMemoryStorage) Start() error {
 func (module *InMemoryStorage) handle(r *protocol.StorageRequest) {
 	module.store.Handle(r)
 }
+
+// idle tells the store that the coordinator's forwarder is waiting for input.
+func (module *InMemoryStorage) idle() { module.store.Idle() }
 
 // Stop closes the module's channel, waits until every request received has been
 // applied or answered, and stops the workers.

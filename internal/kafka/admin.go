@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
 
 	"github.com/warrenlag/warren/internal/config"
@@ -46,8 +48,8 @@ type AdminSource struct {
 }
 
 type polledGroup struct {
-	offsets map[topicPartition]int64
-	owners  string // the assignment last sent, as a fingerprint
+	offsets map[string][]int64 // by topic, by partition; -1: none yet
+	owners  string             // the assignment last sent, as a fingerprint
 	seen    bool
 }
 
@@ -150,7 +152,7 @@ func (a *AdminSource) Poll(ctx context.Context) {
 		a.Errors.Add(1)
 		a.warnings.warn(a.log, "cannot describe groups", zap.Error(err))
 	}
-	fetched := a.adm.FetchManyOffsets(ctx, names...)
+	fetched := a.fetchOffsets(ctx, names)
 	a.polls++
 	now := time.Now().UnixMilli()
 	for _, name := range names {
@@ -161,16 +163,13 @@ func (a *AdminSource) Poll(ctx context.Context) {
 		}
 		g := a.groups[name]
 		if g == nil {
-			g = &polledGroup{offsets: map[topicPartition]int64{}}
+			g = &polledGroup{}
 			a.groups[name] = g
 		}
-		if f, ok := fetched[name]; ok && f.Err == nil {
-			if !a.commits(ctx, name, g, f.Fetched, members != 0, now) {
+		if topics, ok := fetched[name]; ok {
+			if !a.commits(ctx, name, g, topics, members != 0, now) {
 				return
 			}
-		} else if ok && f.Err != nil {
-			a.Errors.Add(1)
-			a.warnings.warn(a.log, "cannot fetch the offsets of a group", zap.String("group", name), zap.Error(f.Err))
 		}
 		if described && d.Err == nil {
 			if !a.owners(ctx, name, g, d) {
@@ -183,33 +182,71 @@ func (a *AdminSource) Poll(ctx context.Context) {
 
 // commits sends the group's offsets that changed, and all of them again while the
 // group is live. It reports false when shutting down.
-func (a *AdminSource) commits(ctx context.Context, group string, g *polledGroup, offsets kadm.OffsetResponses, live bool, now int64) bool {
-	var tps []topicPartition
-	offsets.Each(func(o kadm.OffsetResponse) {
-		if o.Err == nil && o.At >= 0 {
-			tps = append(tps, topicPartition{o.Topic, o.Partition})
+func (a *AdminSource) commits(ctx context.Context, group string, g *polledGroup, topics []kmsg.OffsetFetchResponseGroupTopic, live bool, now int64) bool {
+	if g.offsets == nil {
+		g.offsets = make(map[string][]int64, len(topics))
+	}
+	for _, t := range topics {
+		last := g.offsets[t.Topic]
+		// One allocation for the topic's requests rather than one each.
+		slab := make([]protocol.StorageRequest, len(t.Partitions))
+		for i, p := range t.Partitions {
+			if p.ErrorCode != 0 || p.Offset < 0 || p.Partition < 0 || p.Partition >= maxPartition {
+				continue
+			}
+			for int(p.Partition) >= len(last) {
+				last = append(last, -1)
+			}
+			if last[p.Partition] == p.Offset && !live {
+				continue
+			}
+			last[p.Partition] = p.Offset
+			r := &slab[i]
+			*r = protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOffset,
+				Cluster: a.cfg.Cluster, Group: group, Topic: t.Topic, Partition: p.Partition,
+				Offset: p.Offset, Order: a.polls, Timestamp: now}
+			if !a.out.send(ctx, r) {
+				g.offsets[t.Topic] = last
+				return false
+			}
 		}
-	})
-	sort.Slice(tps, func(i, j int) bool {
-		if tps[i].topic != tps[j].topic {
-			return tps[i].topic < tps[j].topic
-		}
-		return tps[i].partition < tps[j].partition
-	})
-	for _, tp := range tps {
-		o, _ := offsets.Lookup(tp.topic, tp.partition)
-		last, known := g.offsets[tp]
-		if known && last == o.At && !live {
-			continue
-		}
-		g.offsets[tp] = o.At
-		if !a.out.send(ctx, &protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOffset,
-			Cluster: a.cfg.Cluster, Group: group, Topic: tp.topic, Partition: tp.partition,
-			Offset: o.At, Order: a.polls, Timestamp: now}) {
-			return false
-		}
+		g.offsets[t.Topic] = last
 	}
 	return true
+}
+
+// maxPartition bounds the partition ids the admin source keeps state for.
+const maxPartition = 1 << 20
+
+// fetchOffsets sends one batched OffsetFetch for all groups, split by the
+// client among their coordinators, and returns each group's topics.
+func (a *AdminSource) fetchOffsets(ctx context.Context, groups []string) map[string][]kmsg.OffsetFetchResponseGroupTopic {
+	req := kmsg.NewPtrOffsetFetchRequest()
+	for _, g := range groups {
+		rg := kmsg.NewOffsetFetchRequestGroup()
+		rg.Group = g
+		req.Groups = append(req.Groups, rg)
+	}
+	out := make(map[string][]kmsg.OffsetFetchResponseGroupTopic, len(groups))
+	for _, shard := range a.client.RequestSharded(ctx, req) {
+		if shard.Err != nil {
+			if ctx.Err() == nil {
+				a.Errors.Add(1)
+				a.warnings.warn(a.log, "cannot fetch offsets", zap.Error(shard.Err))
+			}
+			continue
+		}
+		resp := shard.Resp.(*kmsg.OffsetFetchResponse)
+		for _, g := range resp.Groups {
+			if err := kerr.ErrorForCode(g.ErrorCode); err != nil {
+				a.Errors.Add(1)
+				a.warnings.warn(a.log, "cannot fetch the offsets of a group", zap.String("group", g.Group), zap.Error(err))
+				continue
+			}
+			out[g.Group] = g.Topics
+		}
+	}
+	return out
 }
 
 // owners sends the group's assignment when it changed: a clear, then one owner

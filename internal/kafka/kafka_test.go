@@ -28,7 +28,7 @@ type env struct {
 	adm      *kadm.Client
 }
 
-func newEnv(t *testing.T, topics ...string) *env {
+func newEnv(t testing.TB, topics ...string) *env {
 	t.Helper()
 	kf, err := kfake.NewCluster(kfake.NumBrokers(2), kfake.SeedTopics(3, topics...))
 	if err != nil {
@@ -54,7 +54,7 @@ func newEnv(t *testing.T, topics ...string) *env {
 }
 
 // produce writes n records to topic partition p.
-func (e *env) produce(t *testing.T, topic string, p int32, n int) {
+func (e *env) produce(t testing.TB, topic string, p int32, n int) {
 	t.Helper()
 	var rs []*kgo.Record
 	for range n {
@@ -65,7 +65,7 @@ func (e *env) produce(t *testing.T, topic string, p int32, n int) {
 	}
 }
 
-func (e *env) ask(t *testing.T, r *protocol.StorageRequest) (any, bool) {
+func (e *env) ask(t testing.TB, r *protocol.StorageRequest) (any, bool) {
 	t.Helper()
 	r.Reply = make(chan any, 1)
 	r.Cluster = "local"
@@ -74,7 +74,7 @@ func (e *env) ask(t *testing.T, r *protocol.StorageRequest) (any, bool) {
 	return v, ok
 }
 
-func (e *env) group(t *testing.T, name string) protocol.ConsumerTopics {
+func (e *env) group(t testing.TB, name string) protocol.ConsumerTopics {
 	t.Helper()
 	v, ok := e.ask(t, &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumer, Group: name})
 	if !ok {
@@ -84,7 +84,7 @@ func (e *env) group(t *testing.T, name string) protocol.ConsumerTopics {
 }
 
 // eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {

@@ -1,0 +1,158 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"go.uber.org/zap"
+
+	"github.com/warrenlag/warren/internal/config"
+	"github.com/warrenlag/warren/protocol"
+)
+
+// benchRecords are offset commits (key v1, value v3) of 100 groups over 50
+// partitions, as the offsets topic holds them.
+func benchRecords(n int) (keys, values [][]byte) {
+	for i := range n {
+		keys = append(keys, commitKey(1, fmt.Sprintf("group-%03d", i%100), "orders", int32(i%50)))
+		values = append(values, commitValue(3, int64(i), time.Now().UnixMilli(), ""))
+	}
+	return keys, values
+}
+
+// BenchmarkDecode decodes offset-commit records; one op is one record.
+func BenchmarkDecode(b *testing.B) {
+	keys, values := benchRecords(1000)
+	d := &decoder{cluster: "local"}
+	emit := func(*protocol.StorageRequest) {}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		d.decode(keys[i%1000], values[i%1000], int64(i), emit)
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkDecodeForward decodes records and forwards what the reader sends for
+// each (its progress commit and the group's commit) into a started storage
+// through its channel; one op is one record.
+func BenchmarkDecodeForward(b *testing.B) {
+	e := newBenchStorage(b)
+	keys, values := benchRecords(1000)
+	d := &decoder{cluster: "local"}
+	ctx := context.Background()
+	out := sender{e}
+	emit := func(r *protocol.StorageRequest) { out.send(ctx, r) }
+	now := time.Now().UnixMilli()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		out.send(ctx, &protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOffset, Cluster: "local",
+			Group: "burrow-local", Topic: "__consumer_offsets", Partition: 0, Offset: int64(i + 1), Order: int64(i), Timestamp: now})
+		d.decode(keys[i%1000], values[i%1000], int64(i), emit)
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// newBenchStorage is a started storage with broker offsets for the records of
+// benchRecords and for the offsets topic.
+// BenchmarkDecodeSend is BenchmarkDecodeForward with a receiver that drops the
+// requests: the consumer side's own cost, without storage's.
+func BenchmarkDecodeSend(b *testing.B) {
+	ch := make(chan *protocol.StorageRequest)
+	done := make(chan struct{})
+	go func() {
+		for range ch {
+		}
+		close(done)
+	}()
+	keys, values := benchRecords(1000)
+	d := &decoder{cluster: "local"}
+	ctx := context.Background()
+	out := sender{ch}
+	emit := func(r *protocol.StorageRequest) { out.send(ctx, r) }
+	now := time.Now().UnixMilli()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		out.send(ctx, &protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOffset, Cluster: "local",
+			Group: "burrow-local", Topic: "__consumer_offsets", Partition: 0, Offset: int64(i + 1), Order: int64(i), Timestamp: now})
+		d.decode(keys[i%1000], values[i%1000], int64(i), emit)
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	close(ch)
+	<-done
+}
+
+func newBenchStorage(b *testing.B) chan *protocol.StorageRequest {
+	e := newEnv(b, "orders")
+	now := time.Now().UnixMilli()
+	for p := range 50 {
+		e.storage <- &protocol.StorageRequest{RequestType: protocol.StorageSetBrokerOffset, Cluster: "local",
+			Topic: "orders", Partition: int32(p), TopicPartitionCount: 50, Offset: 1 << 40, Timestamp: now}
+	}
+	e.storage <- &protocol.StorageRequest{RequestType: protocol.StorageSetBrokerOffset, Cluster: "local",
+		Topic: "__consumer_offsets", Partition: 0, TopicPartitionCount: 1, Offset: 1 << 40, Timestamp: now}
+	return e.storage
+}
+
+// BenchmarkAdminPoll is one poll of the admin source over 200 groups of 500
+// partitions (100,000 offsets) in kfake, every offset new to the source.
+func BenchmarkAdminPoll(b *testing.B) {
+	e, a := setupPoll(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		a.groups = map[string]*polledGroup{} // every offset is new again
+		a.Poll(ctx)
+	}
+	if g := e.group(b, "group-199"); g == nil || len(g) != 10 {
+		b.Fatalf("group-199: %d topics", len(g))
+	}
+}
+
+// setupPoll commits offsets of 200 groups over 10 topics of 50 partitions and
+// starts the cluster module and an admin source.
+func setupPoll(b testing.TB) (*env, *AdminSource) {
+	var topics []string
+	for t := range 10 {
+		topics = append(topics, fmt.Sprintf("topic-%d", t))
+	}
+	e := newEnv(b, topics...)
+	for _, t := range topics {
+		if err := e.kf.CreateTopic(t+"-big", 50, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	offsets := kadm.Offsets{}
+	for _, t := range topics {
+		for p := range int32(50) {
+			offsets.Add(kadm.Offset{Topic: t + "-big", Partition: p, At: int64(p) + 1, LeaderEpoch: -1})
+		}
+	}
+	for g := range 200 {
+		if _, err := e.adm.CommitOffsets(ctx, fmt.Sprintf("group-%03d", g), offsets); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cl, _ := NewCluster(clusterConfig(e), e.storage, zap.NewNop())
+	if err := cl.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(cl.Stop)
+	cfg := config.Consumer{Name: "local", Cluster: "local", Servers: e.kf.ListenAddrs(), Profile: &config.ClientProfile{}}
+	a, _ := NewAdminSource(cfg, time.Hour, e.storage, zap.NewNop())
+	if err := a.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(a.Stop)
+	eventually(b, "the first poll", func() bool { return a.Polls.Load() >= 1 })
+	return e, a
+}
