@@ -108,6 +108,10 @@ type Cluster struct {
 	TopicRefresh        time.Duration
 	OffsetRefresh       time.Duration
 	GroupsReaperRefresh time.Duration
+
+	// ProgressGroups are the groups burrow-<consumer name> of the consumer
+	// modules that feed this cluster; the groups reaper leaves them alone.
+	ProgressGroups []string
 }
 
 // Where a consumer module reads committed offsets from.
@@ -291,6 +295,11 @@ func Parse(v *viper.Viper) (*Config, error) {
 	for _, name := range p.names("consumer") {
 		if cs, ok := p.consumer(name, clusters); ok {
 			c.Consumers = append(c.Consumers, cs)
+			for i := range c.Clusters {
+				if c.Clusters[i].Name == cs.Cluster {
+					c.Clusters[i].ProgressGroups = append(c.Clusters[i].ProgressGroups, "burrow-"+name)
+				}
+			}
 		}
 	}
 	p.moduleCounts()

@@ -2,8 +2,10 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -103,10 +105,22 @@ func (c *Cluster) loop(ctx context.Context) {
 	defer offsets.Stop()
 	topics := time.NewTicker(c.cfg.TopicRefresh)
 	defer topics.Stop()
+	var reap <-chan time.Time
+	if c.cfg.GroupsReaperRefresh > 0 {
+		if reaperSupported(c.cfg.Profile) {
+			t := time.NewTicker(c.cfg.GroupsReaperRefresh)
+			defer t.Stop()
+			reap = t.C
+		} else {
+			c.log.Warn("groups reaper disabled: it needs kafka-version 0.11.0 or later")
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-reap:
+			c.Reap(ctx)
 		case <-topics.C:
 			c.mu.Lock()
 			c.needRefresh = true
@@ -135,7 +149,12 @@ func (c *Cluster) refresh(ctx context.Context) {
 			continue
 		}
 		name := *d.Topic
-		if err := kerr.ErrorForCode(d.ErrorCode); err != nil {
+		if err := kerr.ErrorForCode(d.ErrorCode); errors.Is(err, kerr.TopicAuthorizationFailed) {
+			// One topic we may not see must not stop every refresh.
+			c.Errors.Add(1)
+			c.warnings.warn(c.log, "not authorized to describe a topic; it is left out", zap.String("topic", name))
+			continue
+		} else if err != nil {
 			c.Errors.Add(1)
 			c.warnings.warn(c.log, "cannot list the partitions of a topic; keeping the previous list",
 				zap.String("topic", name), zap.Error(err))
@@ -229,4 +248,65 @@ func (c *Cluster) offsets(ctx context.Context) {
 		}
 	}
 	c.Rounds.Add(1)
+}
+
+// Reap deletes from storage every group of this cluster that Kafka no longer
+// knows, except Warren's own progress groups. A run is skipped when any broker
+// fails to list its groups or storage does not answer in time: a partial list
+// must never delete groups.
+func (c *Cluster) Reap(ctx context.Context) {
+	listed, err := c.adm.ListGroups(ctx)
+	if err != nil {
+		c.Errors.Add(1)
+		c.warnings.warn(c.log, "groups reaper: cannot list the groups of every broker; run skipped", zap.Error(err))
+		return
+	}
+	known := make(map[string]bool, len(listed))
+	for name := range listed {
+		known[name] = true
+	}
+	v, ok, err := c.out.ask(ctx, &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumers, Cluster: c.cfg.Name}, 20*time.Second)
+	if err != nil || !ok {
+		c.warnings.warn(c.log, "groups reaper: storage did not list the groups; run skipped", zap.Error(err))
+		return
+	}
+	stored, _ := v.([]string)
+	sort.Strings(stored)
+	for _, name := range stored {
+		if known[name] || c.exempt(name) {
+			continue
+		}
+		c.log.Info("groups reaper: removing a group Kafka no longer knows", zap.String("group", name))
+		if !c.out.send(ctx, &protocol.StorageRequest{RequestType: protocol.StorageSetDeleteGroup, Cluster: c.cfg.Name, Group: name}) {
+			return
+		}
+	}
+}
+
+// exempt says whether group is one of Warren's own progress groups
+// (burrow-<consumer module name>) of this cluster.
+func (c *Cluster) exempt(group string) bool {
+	if group == "burrow-"+c.cfg.Name {
+		return true
+	}
+	for _, name := range c.cfg.ProgressGroups {
+		if group == name {
+			return true
+		}
+	}
+	return false
+}
+
+// reaperSupported says whether the profile's Kafka version has ListGroups as
+// the reaper needs it (0.11.0 and later).
+func reaperSupported(p *config.ClientProfile) bool {
+	if p == nil || p.KafkaVersion == "" {
+		return false
+	}
+	v := p.KafkaVersion
+	if strings.HasPrefix(v, "0.") {
+		parts := strings.Split(v, ".")
+		return len(parts) >= 2 && len(parts[1]) >= 2 && parts[1] >= "11"
+	}
+	return true
 }

@@ -308,3 +308,36 @@ func TestTopicSourceMissingTopic(t *testing.T) {
 		t.Fatalf("start without the topic: %v", err)
 	}
 }
+
+func TestGroupsReaper(t *testing.T) {
+	e := newEnv(t, "orders")
+	e.produce(t, "orders", 0, 10)
+	cfg := clusterConfig(e)
+	cfg.ProgressGroups = []string{"burrow-mine"}
+	c, _ := NewCluster(cfg, e.storage, zap.NewNop())
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	committed := kadm.Offsets{}
+	committed.Add(kadm.Offset{Topic: "orders", Partition: 0, At: 3, LeaderEpoch: -1})
+	if _, err := e.adm.CommitOffsets(context.Background(), "known", committed); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UnixMilli()
+	for _, g := range []string{"known", "vanished", "burrow-mine", "burrow-local"} {
+		e.storage <- &protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOffset, Cluster: "local",
+			Group: g, Topic: "orders", Partition: 0, Offset: 1, Order: 1, Timestamp: now}
+	}
+	c.Reap(context.Background())
+	v, _ := e.ask(t, &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumers})
+	names := v.([]string)
+	sortStrings(names)
+	if strings.Join(names, ",") != "burrow-local,burrow-mine,known" {
+		t.Errorf("groups after the reaper: %v", names)
+	}
+	if reaperSupported(&config.ClientProfile{KafkaVersion: "0.10.2"}) || !reaperSupported(&config.ClientProfile{KafkaVersion: "0.11.0"}) ||
+		!reaperSupported(&config.ClientProfile{KafkaVersion: "2.8.0"}) {
+		t.Error("reaperSupported")
+	}
+}

@@ -1,5 +1,10 @@
 package kafka
 
-import "runtime"
+import (
+	"runtime"
+	"sort"
+)
 
 func runtime_Gosched() { runtime.Gosched() }
+
+func sortStrings(s []string) { sort.Strings(s) }
