@@ -102,16 +102,14 @@ func (sc *Coordinator) Start() error {
 	}
 
 	forward := func(r *protocol.StorageRequest) { sc.module.GetCommunicationChannel() <- r }
-	idle := func() {}
 	if h, ok := sc.module.(handler); ok {
-		forward, idle = h.handle, h.idle
+		forward = h.handle
 	}
 	sc.done = make(chan struct{})
 	go func() {
 		defer close(sc.done)
-		for {
-			r, ok := receive(in, idle)
-			if !ok || r == stopForwarding {
+		for r := range in {
+			if r == stopForwarding {
 				return
 			}
 			forward(r)

@@ -170,11 +170,7 @@ func (module *InMemoryStorage) Start() error {
 	module.done = make(chan struct{})
 	go func() {
 		defer close(module.done)
-		for {
-			r, ok := receive(module.requests, store.Idle)
-			if !ok {
-				return
-			}
+		for r := range module.requests {
 			store.Handle(r)
 		}
 	}()
@@ -185,9 +181,6 @@ func (module *InMemoryStorage) Start() error {
 func (module *InMemoryStorage) handle(r *protocol.StorageRequest) {
 	module.store.Handle(r)
 }
-
-// idle tells the store that the coordinator's forwarder is waiting for input.
-func (module *InMemoryStorage) idle() { module.store.Idle() }
 
 // Stop closes the module's channel, waits until every request received has been
 // applied or answered, and stops the workers.

@@ -31,19 +31,4 @@ type Module interface {
 // is served by another.
 type handler interface {
 	handle(r *protocol.StorageRequest)
-	// idle says the forwarder's input is empty for the moment.
-	idle()
-}
-
-// receive takes the next request from in, calling idle first when it has to
-// wait for one. ok is false when in is closed.
-func receive(in <-chan *protocol.StorageRequest, idle func()) (r *protocol.StorageRequest, ok bool) {
-	select {
-	case r, ok = <-in:
-		return r, ok
-	default:
-		idle()
-		r, ok = <-in
-		return r, ok
-	}
 }

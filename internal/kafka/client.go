@@ -95,11 +95,6 @@ type sender struct {
 
 func (s sender) send(ctx context.Context, r *protocol.StorageRequest) bool {
 	select {
-	case s.ch <- r: // storage is waiting: no need to watch ctx
-		return true
-	default:
-	}
-	select {
 	case s.ch <- r:
 		return true
 	case <-ctx.Done():

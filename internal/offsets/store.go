@@ -178,12 +178,7 @@ func (s *Store) flush(w int) {
 	if len(b) == 0 {
 		return
 	}
-	select {
-	case s.queues[w] <- b:
-	default:
-		s.queues[w] <- b // the worker is behind: time passes while we wait
-		s.clock.stale.Store(true)
-	}
+	s.queues[w] <- b
 	s.waiting--
 	select {
 	case s.pending[w] = <-s.free[w]:
@@ -236,11 +231,6 @@ func (s *Store) Requests() map[string]uint64 {
 	}
 	return out
 }
-
-// Idle tells the store that its input is empty for the moment: the next request
-// reads the clock afresh. Goroutines that feed Handle from a channel call it
-// before they block on that channel.
-func (s *Store) Idle() { s.clock.stale.Store(true) }
 
 // Handle takes one request. It never blocks on a caller's Reply and never panics
 // on malformed input.
