@@ -78,16 +78,10 @@ func NewAdminSource(cfg config.Consumer, interval time.Duration, storage chan *p
 
 // Start connects and starts polling.
 func (a *AdminSource) Start() error {
-	client, err := kgo.NewClient(a.opts...)
+	var err error
+	a.client, a.adm, err = connect("consumer."+a.cfg.Name, a.cfg.Servers, a.opts)
 	if err != nil {
-		return fmt.Errorf("consumer.%s: %w", a.cfg.Name, err)
-	}
-	a.client, a.adm = client, kadm.NewClient(client)
-	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
-	defer cancel()
-	if _, err := a.adm.ListBrokers(ctx); err != nil {
-		client.Close()
-		return fmt.Errorf("consumer.%s: cannot reach Kafka at %v: %w", a.cfg.Name, a.cfg.Servers, err)
+		return err
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	a.cancel = stop

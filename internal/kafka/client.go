@@ -14,6 +14,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
@@ -85,6 +86,23 @@ func tlsConfig(t *config.TLS) (*tls.Config, error) {
 		tc.Certificates = []tls.Certificate{cert}
 	}
 	return tc, nil
+}
+
+// connect creates a client and checks that the cluster answers, within
+// connectTimeout. what names the module in errors.
+func connect(what string, servers []string, opts []kgo.Opt) (*kgo.Client, *kadm.Client, error) {
+	client, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", what, err)
+	}
+	adm := kadm.NewClient(client)
+	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
+	defer cancel()
+	if _, err := adm.ListBrokers(ctx); err != nil {
+		client.Close()
+		return nil, nil, fmt.Errorf("%s: cannot reach Kafka at %v: %w", what, servers, err)
+	}
+	return client, adm, nil
 }
 
 // sender sends requests to storage. It waits for storage rather than dropping,

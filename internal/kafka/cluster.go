@@ -67,17 +67,13 @@ func NewCluster(cfg config.Cluster, storage chan *protocol.StorageRequest, log *
 // then keeps doing so in the background. A cluster that cannot be reached is an
 // error.
 func (c *Cluster) Start() error {
-	client, err := kgo.NewClient(c.opts...)
+	var err error
+	c.client, c.adm, err = connect("cluster."+c.cfg.Name, c.cfg.Servers, c.opts)
 	if err != nil {
-		return fmt.Errorf("cluster.%s: %w", c.cfg.Name, err)
+		return err
 	}
-	c.client, c.adm = client, kadm.NewClient(client)
 	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
 	defer cancel()
-	if _, err := c.adm.ListBrokers(ctx); err != nil {
-		client.Close()
-		return fmt.Errorf("cluster.%s: cannot reach Kafka at %v: %w", c.cfg.Name, c.cfg.Servers, err)
-	}
 	runCtx, stop := context.WithCancel(context.Background())
 	c.cancel = stop
 	c.refresh(ctx)

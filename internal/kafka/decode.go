@@ -78,11 +78,8 @@ func (d *decoder) offsetCommit(key, value []byte, order int64, emit func(*protoc
 	if len(value) == 0 {
 		return skipTombstone, ""
 	}
-	if len(value) < 2 {
-		return skipBadValue, "no value version"
-	}
-	if v := int16(binary.BigEndian.Uint16(value)); v < 0 || v > 4 {
-		return skipValueVersion, fmt.Sprintf("offset commit value version %d", v)
+	if why, detail := valueVersion(value, "offset commit"); why != skipNone {
+		return why, detail
 	}
 	var v kmsg.OffsetCommitValue
 	if err := v.UnsafeReadFrom(value); err != nil { // nothing of the value is kept but numbers
@@ -104,11 +101,8 @@ func (d *decoder) groupMetadata(key, value []byte, emit func(*protocol.StorageRe
 		emit(&protocol.StorageRequest{RequestType: protocol.StorageSetDeleteGroup, Cluster: d.cluster, Group: k.Group})
 		return skipNone, ""
 	}
-	if len(value) < 2 {
-		return skipBadValue, "no value version"
-	}
-	if v := int16(binary.BigEndian.Uint16(value)); v < 0 || v > 4 {
-		return skipValueVersion, fmt.Sprintf("group metadata value version %d", v)
+	if why, detail := valueVersion(value, "group metadata"); why != skipNone {
+		return why, detail
 	}
 	var v kmsg.GroupMetadataValue
 	if err := v.ReadFrom(value); err != nil {
@@ -134,6 +128,18 @@ func (d *decoder) groupMetadata(key, value []byte, emit func(*protocol.StorageRe
 					Group: k.Group, Topic: t.Topic, Partition: p, Owner: m.ClientHost, ClientID: m.ClientID})
 			}
 		}
+	}
+	return skipNone, ""
+}
+
+// valueVersion checks that a value starts with a version Warren decodes (0 to
+// 4, for both kinds of value).
+func valueVersion(value []byte, kind string) (skip, string) {
+	if len(value) < 2 {
+		return skipBadValue, "no value version"
+	}
+	if v := int16(binary.BigEndian.Uint16(value)); v < 0 || v > 4 {
+		return skipValueVersion, fmt.Sprintf("%s value version %d", kind, v)
 	}
 	return skipNone, ""
 }

@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/zap"
 
@@ -64,17 +63,13 @@ func NewTopicSource(cfg config.Consumer, storage chan *protocol.StorageRequest, 
 // topic does not exist or its offsets cannot be listed, it returns an error
 // wrapping ErrNoOffsetsTopic.
 func (s *TopicSource) Start() error {
-	admin, err := kgo.NewClient(s.opts...)
+	admin, adm, err := connect("consumer."+s.cfg.Name, s.cfg.Servers, s.opts)
 	if err != nil {
-		return fmt.Errorf("consumer.%s: %w", s.cfg.Name, err)
+		return err
 	}
 	defer admin.Close()
-	adm := kadm.NewClient(admin)
 	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
 	defer cancel()
-	if _, err := adm.ListBrokers(ctx); err != nil {
-		return fmt.Errorf("consumer.%s: cannot reach Kafka at %v: %w", s.cfg.Name, s.cfg.Servers, err)
-	}
 	topic := s.cfg.OffsetsTopic
 	starts, err := adm.ListStartOffsets(ctx, topic)
 	if err == nil {

@@ -206,19 +206,10 @@ func (sh *shard) setOffset(m *msg) {
 		s.drops.add(expired, r)
 		return
 	}
-	g := sh.group(m.cl, r.Group)
-	if g == nil && !sh.accept(r.Group) {
-		s.drops.add(groupRejected, r)
-		return
-	}
-	if m.why != accepted {
-		s.drops.add(m.why, r)
-		return
-	}
+	g, pt, ring := sh.window(m)
 	if g == nil {
-		g = sh.newGroup(m.cl, r.Group)
+		return
 	}
-	pt, ring := sh.partition(m.cl, r.Group, g, r.Topic, int(r.Partition), int(m.count))
 	c := entry{offset: r.Offset, order: r.Order, ts: r.Timestamp, obs: now << 1}
 	res := place(ring, &pt.span, c, m.broker, sh.set.minDistMs)
 	if res.why != accepted {
@@ -343,21 +334,31 @@ func place(ring []entry, sp *span, c entry, broker int64, minDistMs int64) place
 
 // setOwner applies a StorageSetConsumerOwner.
 func (sh *shard) setOwner(m *msg) {
-	s, r := sh.s, m.r
+	r := m.r
+	if g, pt, _ := sh.window(m); g != nil {
+		pt.owner = g.ownerIndex(owner{host: r.Owner, clientID: r.ClientID})
+	}
+}
+
+// window applies the checks that a commit and an owner share (the lists, then
+// the broker facts), creates what is missing, and returns the group and the
+// partition's window; a nil group when the request is dropped (and counted).
+func (sh *shard) window(m *msg) (*group, *part, []entry) {
+	r := m.r
 	g := sh.group(m.cl, r.Group)
 	if g == nil && !sh.accept(r.Group) {
-		s.drops.add(groupRejected, r)
-		return
+		sh.s.drops.add(groupRejected, r)
+		return nil, nil, nil
 	}
 	if m.why != accepted {
-		s.drops.add(m.why, r)
-		return
+		sh.s.drops.add(m.why, r)
+		return nil, nil, nil
 	}
 	if g == nil {
 		g = sh.newGroup(m.cl, r.Group)
 	}
-	pt, _ := sh.partition(m.cl, r.Group, g, r.Topic, int(r.Partition), int(m.count))
-	pt.owner = g.ownerIndex(owner{host: r.Owner, clientID: r.ClientID})
+	pt, ring := sh.partition(m.cl, r.Group, g, r.Topic, int(r.Partition), int(m.count))
+	return g, pt, ring
 }
 
 // ownerIndex returns the index+1 of o in g.owners, adding it when new. The table
