@@ -218,12 +218,21 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 
 	<-ctx.Done()
 	log.Info("Shutdown triggered")
+	// Stopping is bounded: what has not stopped by then is abandoned.
+	watchdog := time.AfterFunc(stopWithin, func() {
+		fmt.Fprintf(stderr, "Warren did not stop within %s; exiting\n", stopWithin)
+		os.Exit(1)
+	})
+	defer watchdog.Stop()
 	for i := len(started) - 1; i >= 0; i-- {
 		started[i].stop()
 	}
 	fmt.Fprintf(stderr, "Stopped Warren at %s\n", time.Now().Format(time.RFC3339))
 	return 0
 }
+
+// stopWithin bounds how long stopping may take after a signal.
+const stopWithin = 30 * time.Second
 
 // configure runs a compatible Configure, whose configuration errors are panics.
 func configure(f func()) (err error) {

@@ -79,6 +79,8 @@ type ClientProfile struct {
 	SASL         *SASL
 	DialTimeout  time.Duration
 	ReadTimeout  time.Duration
+	// IAM names an [iam.NAME] profile, which Warren does not support.
+	IAM string
 }
 
 // TLS is a [tls.NAME] profile.
@@ -443,9 +445,20 @@ func (p *parser) profile(name, ref string) *ClientProfile {
 		cp.SASL = p.sasl(p.str(root+".sasl", ""), root+".sasl")
 	}
 	if p.v.IsSet(root + ".iam") {
-		p.fail(root+".iam", "IAM authentication is not supported")
+		cp.IAM = p.str(root+".iam", "")
 	}
 	return cp
+}
+
+// unsupported says whether a module's profile asks for something Warren cannot
+// do (AWS MSK IAM): the module is then left out, with a warning.
+func (p *parser) unsupported(module string, cp *ClientProfile) bool {
+	if cp.IAM == "" {
+		return false
+	}
+	p.warnings = append(p.warnings, fmt.Sprintf("%s: client-profile %s uses iam.%s: IAM authentication is not supported; the module is left out",
+		module, cp.Name, cp.IAM))
+	return true
 }
 
 func (p *parser) sasl(name, ref string) *SASL {
@@ -500,6 +513,9 @@ func (p *parser) cluster(name string) (Cluster, bool) {
 	}
 	c.Servers = p.servers(root+".servers", "cluster "+name)
 	c.Profile = p.profile(p.str(root+".client-profile", ""), root+".client-profile")
+	if p.unsupported(root, c.Profile) {
+		return c, false
+	}
 	if c.TopicRefresh <= 0 {
 		p.fail(root+".topic-refresh", "must be positive")
 	}
@@ -546,6 +562,9 @@ func (p *parser) consumer(name string, clusters map[string]bool) (Consumer, bool
 	}
 	c.Servers = p.servers(root+".servers", "consumer "+name)
 	c.Profile = p.profile(p.str(root+".client-profile", ""), root+".client-profile")
+	if p.unsupported(root, c.Profile) {
+		return c, false
+	}
 	switch c.OffsetsSource {
 	case SourceAuto, SourceTopic, SourceAdmin:
 	default:

@@ -113,6 +113,38 @@ func TestBurrowSample(t *testing.T) {
 	}
 }
 
+func TestIAMIsAWarning(t *testing.T) {
+	dir := t.TempDir()
+	v, err := Read(write(t, dir, "burrow.toml", `
+[client-profile.msk]
+iam = "aws"
+tls = "t"
+[tls.t]
+[iam.aws]
+region = "eu-west-1"
+[cluster.msk]
+class-name = "kafka"
+servers = ["b-1.msk.amazonaws.com:9098"]
+client-profile = "msk"
+[cluster.plain]
+class-name = "kafka"
+servers = ["k:9092"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Clusters) != 1 || c.Clusters[0].Name != "plain" {
+		t.Errorf("clusters %+v", c.Clusters)
+	}
+	if !strings.Contains(strings.Join(c.Warnings, "\n"), "IAM authentication is not supported") {
+		t.Errorf("warnings %v", c.Warnings)
+	}
+}
+
 func TestFind(t *testing.T) {
 	dir := t.TempDir()
 	if _, demo, err := Find("", ""); err != nil || !demo {
