@@ -26,6 +26,7 @@ import (
 	"github.com/warrenlag/warren/internal/demo"
 	"github.com/warrenlag/warren/internal/httpapi"
 	"github.com/warrenlag/warren/internal/kafka"
+	"github.com/warrenlag/warren/internal/logfile"
 	"github.com/warrenlag/warren/protocol"
 	"github.com/warrenlag/warren/storage"
 )
@@ -105,6 +106,15 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 		return configErr(err)
 	}
 
+	if name := cfg.General.StdoutLogfile; name != "" {
+		f, err := redirect(name)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		defer f.Close()
+		stdout, stderr = f, f
+	}
 	level, log, closeLog, err := newLogger(cfg.Logging, stdout)
 	if err != nil {
 		return configErr(err)
@@ -270,15 +280,31 @@ func newLogger(c config.Logging, stdout io.Writer) (zap.AtomicLevel, *zap.Logger
 	out := zapcore.AddSync(stdout)
 	closeFn := func() {}
 	if c.Filename != "" {
-		f, err := os.OpenFile(c.Filename, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		w, err := logfile.Open(c.Filename, logfile.Options{MaxSizeMB: c.MaxSize, MaxBackups: c.MaxBackups,
+			MaxAgeDays: c.MaxAge, LocalTime: c.UseLocalTime, Compress: c.UseCompression})
 		if err != nil {
 			return level, nil, nil, fmt.Errorf("logging.filename: %w", err)
 		}
-		out = zapcore.AddSync(f)
-		closeFn = func() { f.Close() }
+		out = w
+		closeFn = func() { w.Close() }
 	}
 	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), out, level)
 	return level, zap.New(core), closeFn, nil
+}
+
+// redirect starts general.stdout-logfile: an existing file of that name is kept
+// as NAME.YYYY-MM-DD_HH:MM:SS, and Warren's output goes to a new one.
+func redirect(name string) (*os.File, error) {
+	if _, err := os.Stat(name); err == nil {
+		if err := os.Rename(name, name+"."+time.Now().Format("2006-01-02_15:04:05")); err != nil {
+			return nil, fmt.Errorf("cannot keep the previous stdout-logfile: %w", err)
+		}
+	}
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open stdout-logfile: %w", err)
+	}
+	return f, nil
 }
 
 // writePID writes our PID to path, refusing when it names another live process.
