@@ -238,7 +238,7 @@ func (c view) module(coordinator, name string) (any, bool) {
 				Interval: interval, Threshold: threshold, Timeout: c.integer(root+".timeout", 5),
 				Keepalive: c.integer(root+".keepalive", 300), URLOpen: c.str(root+".url-open", ""),
 				URLClose: c.str(root+".url-close", ""), MethodOpen: c.str(root+".method-open", "POST"),
-				MethodClose: c.str(root+".method-close", "POST"), TemplateOpen: c.str(root+".template-open", ""),
+				MethodClose: c.str(root+".method-close", closeMethod(c.v.GetBool(root+".send-close"))), TemplateOpen: c.str(root+".template-open", ""),
 				TemplateClose: c.str(root+".template-close", ""), Extra: c.extras(root),
 				SendClose: c.v.GetBool(root + ".send-close"), ExtraCA: c.str(root+".extra-ca", ""), NoVerify: noverify}, true
 		case "email":
@@ -257,6 +257,15 @@ func (c view) module(coordinator, name string) (any, bool) {
 		}
 	}
 	return nil, false
+}
+
+// closeMethod is the default method-close: POST, but only when closes are sent
+// (an http notifier without send-close shows "", as Burrow does).
+func closeMethod(sendClose bool) string {
+	if sendClose {
+		return "POST"
+	}
+	return ""
 }
 
 type moduleListReply struct {
