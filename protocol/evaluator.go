@@ -1,6 +1,9 @@
 package protocol
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // EvaluatorRequest asks the evaluator for the status of a consumer group.
 type EvaluatorRequest struct {
@@ -57,6 +60,26 @@ func (c StatusConstant) MarshalText() ([]byte, error) {
 // MarshalJSON writes the name of the status as a JSON string.
 func (c StatusConstant) MarshalJSON() ([]byte, error) {
 	return json.Marshal(c.String())
+}
+
+// UnmarshalText reads a status from its name; an unknown name is an error.
+func (c *StatusConstant) UnmarshalText(text []byte) error {
+	for i, name := range statusNames {
+		if string(text) == name {
+			*c = StatusConstant(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown status %q", text)
+}
+
+// UnmarshalJSON reads a status from its name as a JSON string.
+func (c *StatusConstant) UnmarshalJSON(b []byte) error {
+	var name string
+	if err := json.Unmarshal(b, &name); err != nil {
+		return err
+	}
+	return c.UnmarshalText([]byte(name))
 }
 
 // PartitionStatus is the evaluation of one partition of a group.

@@ -82,3 +82,13 @@ func TestApplicationContextDefaults(t *testing.T) {
 		t.Error("no clock")
 	}
 }
+
+func TestStatusUnmarshal(t *testing.T) {
+	var st ConsumerGroupStatus
+	if err := json.Unmarshal([]byte(`{"status":"STALL"}`), &st); err != nil || st.Status != StatusStall {
+		t.Errorf("%v %v", st.Status, err)
+	}
+	if err := json.Unmarshal([]byte(`{"status":"BAD"}`), &st); err == nil {
+		t.Error("unknown status accepted")
+	}
+}

@@ -1,0 +1,267 @@
+package evaluator
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cast"
+	"go.uber.org/zap"
+
+	"github.com/warrenlag/warren/protocol"
+)
+
+// Bounds of the caching module's work.
+const (
+	maxConcurrent = 256              // evaluations in flight at once
+	replyWait     = time.Minute      // how long an answer waits for its caller
+	stopWait      = 10 * time.Second // how long Stop lets requests in flight finish
+)
+
+// CachingEvaluator is the evaluator module of class caching. It evaluates a group
+// from storage at the first request, and serves the result for expire-cache
+// seconds to every request for the same (cluster, group); 0 turns the cache off.
+// Concurrent requests that miss the cache for one group share one evaluation.
+type CachingEvaluator struct {
+	// App is the application context; storage is asked on App.StorageChannel.
+	App *protocol.ApplicationContext
+	// Log is the module's logger.
+	Log *zap.Logger
+	// RequestChannel is the channel the module takes requests on (Configure
+	// creates it).
+	RequestChannel chan *protocol.EvaluatorRequest
+
+	name   string
+	rules  rules
+	expire time.Duration
+
+	accept chan struct{} // closed by Stop: take no more requests
+	quit   chan struct{} // closed by Stop when requests in flight must give up
+	loop   chan struct{}
+	sem    chan struct{}
+	wg     sync.WaitGroup
+	once   sync.Once
+
+	mu       sync.Mutex
+	cache    map[groupKey]cached
+	inflight map[groupKey]*evaluation
+	sweepAt  int
+
+	// Evaluations counts evaluations done (cache misses); Dropped counts requests
+	// that could not be answered (nil Reply, reply never read).
+	Evaluations atomic.Uint64
+	Dropped     atomic.Uint64
+}
+
+type groupKey struct{ cluster, group string }
+
+type cached struct {
+	st      *protocol.ConsumerGroupStatus
+	expires time.Time
+}
+
+type evaluation struct {
+	done chan struct{}
+	st   *protocol.ConsumerGroupStatus
+}
+
+// Configure reads expire-cache (default 10 s; negative is an error),
+// minimum-complete (0 to 1, default 0) and allowed-lag (not negative, default 0),
+// and creates the request channel. It panics naming the key on a bad value.
+func (m *CachingEvaluator) Configure(name string, configRoot string) {
+	if m.Log == nil {
+		m.Log = zap.NewNop()
+	}
+	m.Log.Info("configuring")
+	m.name = name
+	v := m.App.Config()
+	var errs []error
+	number := func(key string, def float64) float64 {
+		raw := v.Get(configRoot + "." + key)
+		if raw == nil {
+			return def
+		}
+		f, err := cast.ToFloat64E(raw)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: not a number: %v", key, raw))
+			return def
+		}
+		return f
+	}
+	expire := number("expire-cache", 10)
+	if expire < 0 || expire > 365*24*3600 {
+		errs = append(errs, fmt.Errorf("expire-cache: must be between 0 and a year of seconds, got %v", expire))
+		expire = 10
+	}
+	minComplete := number("minimum-complete", 0)
+	if minComplete < 0 || minComplete > 1 {
+		errs = append(errs, fmt.Errorf("minimum-complete: must be between 0 and 1, got %v", minComplete))
+	}
+	allowed := number("allowed-lag", 0)
+	if allowed < 0 || allowed != float64(uint64(allowed)) {
+		errs = append(errs, fmt.Errorf("allowed-lag: must be a whole number of messages, not negative, got %v", allowed))
+		allowed = 0
+	}
+	if err := errors.Join(errs...); err != nil {
+		panic(fmt.Errorf("%s: %w", configRoot, err))
+	}
+	m.expire = time.Duration(expire * float64(time.Second))
+	m.rules = rules{minimumComplete: float32(minComplete), allowedLag: uint64(allowed)}
+	m.RequestChannel = make(chan *protocol.EvaluatorRequest)
+}
+
+// GetCommunicationChannel returns RequestChannel.
+func (m *CachingEvaluator) GetCommunicationChannel() chan *protocol.EvaluatorRequest {
+	return m.RequestChannel
+}
+
+// Start serves RequestChannel: each request is answered on its own goroutine, so
+// a slow storage fetch for one group holds back no other.
+func (m *CachingEvaluator) Start() error {
+	if m.RequestChannel == nil {
+		return errors.New("caching evaluator: Start called before Configure")
+	}
+	m.Log.Info("starting")
+	m.cache = map[groupKey]cached{}
+	m.inflight = map[groupKey]*evaluation{}
+	m.accept, m.quit, m.loop = make(chan struct{}), make(chan struct{}), make(chan struct{})
+	m.sem = make(chan struct{}, maxConcurrent)
+	go func() {
+		defer close(m.loop)
+		for {
+			select {
+			case <-m.accept:
+				return
+			case r := <-m.RequestChannel:
+				if r == nil {
+					continue
+				}
+				m.sem <- struct{}{}
+				m.wg.Add(1)
+				go func() {
+					defer func() { <-m.sem; m.wg.Done() }()
+					m.serve(r)
+				}()
+			}
+		}
+	}()
+	return nil
+}
+
+// Stop takes no more requests, lets those in flight finish (for up to
+// stopWait), and returns.
+func (m *CachingEvaluator) Stop() error {
+	m.once.Do(func() {
+		m.Log.Info("stopping")
+		if m.accept == nil {
+			return
+		}
+		close(m.accept)
+		<-m.loop
+		done := make(chan struct{})
+		go func() { m.wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(stopWait):
+			close(m.quit)
+			<-done
+		}
+	})
+	return nil
+}
+
+// serve answers one request.
+func (m *CachingEvaluator) serve(r *protocol.EvaluatorRequest) {
+	if r.Reply == nil {
+		m.Dropped.Add(1)
+		m.Log.Warn("evaluator request without a Reply channel dropped", zap.String("cluster", r.Cluster), zap.String("group", r.Group))
+		return
+	}
+	st := view(m.status(r.Cluster, r.Group), r.ShowAll)
+	t := time.NewTimer(replyWait)
+	defer t.Stop()
+	select {
+	case r.Reply <- st:
+	case <-t.C:
+		m.Dropped.Add(1)
+		m.Log.Warn("evaluator reply not read in time", zap.String("cluster", r.Cluster), zap.String("group", r.Group))
+	}
+}
+
+// status returns the group's evaluation from the cache, or evaluates it (once
+// for all concurrent requests). The result is shared: callers copy it.
+func (m *CachingEvaluator) status(cluster, group string) *protocol.ConsumerGroupStatus {
+	k := groupKey{cluster, group}
+	m.mu.Lock()
+	if c, ok := m.cache[k]; ok {
+		if m.now().Before(c.expires) {
+			m.mu.Unlock()
+			return c.st
+		}
+		delete(m.cache, k)
+	}
+	if e, ok := m.inflight[k]; ok {
+		m.mu.Unlock()
+		<-e.done
+		return e.st
+	}
+	e := &evaluation{done: make(chan struct{})}
+	m.inflight[k] = e
+	m.mu.Unlock()
+
+	e.st = m.evaluate(cluster, group)
+	m.mu.Lock()
+	delete(m.inflight, k)
+	if e.st.Status != protocol.StatusNotFound && m.expire > 0 {
+		m.cache[k] = cached{st: e.st, expires: m.now().Add(m.expire)}
+		m.sweep()
+	}
+	m.mu.Unlock()
+	close(e.done)
+	return e.st
+}
+
+// sweep drops expired entries once the cache has doubled since the last sweep.
+// The caller holds m.mu.
+func (m *CachingEvaluator) sweep() {
+	if len(m.cache) < 2*m.sweepAt+64 {
+		return
+	}
+	now := m.now()
+	for k, c := range m.cache {
+		if !now.Before(c.expires) {
+			delete(m.cache, k)
+		}
+	}
+	m.sweepAt = len(m.cache)
+}
+
+func (m *CachingEvaluator) now() time.Time { return m.App.Now() }
+
+// evaluate fetches the group from storage and applies the rules.
+func (m *CachingEvaluator) evaluate(cluster, group string) *protocol.ConsumerGroupStatus {
+	m.Evaluations.Add(1)
+	req := &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumer, Cluster: cluster, Group: group,
+		Reply: make(chan any, 1)}
+	select {
+	case m.App.StorageChannel <- req:
+	case <-m.quit:
+		return notFound(cluster, group)
+	}
+	var v any
+	var ok bool
+	select {
+	case v, ok = <-req.Reply:
+	case <-m.quit:
+		return notFound(cluster, group)
+	}
+	topics, isTopics := v.(protocol.ConsumerTopics)
+	if !ok || !isTopics {
+		return notFound(cluster, group)
+	}
+	// "Now" is truncated to the whole second, as the original does.
+	nowMs := m.now().Unix() * 1000
+	return m.rules.evaluate(cluster, group, topics, nowMs)
+}

@@ -1,0 +1,150 @@
+// Package evaluator is Warren's evaluator subsystem: it gives a verdict on a
+// consumer group (OK, WARN, ERR; per partition OK, WARN, STOP, STALL, REWIND)
+// from the window of commits and broker offsets that storage keeps, with no lag
+// threshold to tune. Its API is Burrow's: a Coordinator that runs one Module, by
+// default the caching module CachingEvaluator, served over
+// ApplicationContext.EvaluatorChannel.
+package evaluator
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"go.uber.org/zap"
+
+	"github.com/warrenlag/warren/protocol"
+)
+
+// Module is an evaluator module: a protocol.Module that also gives the channel
+// on which it takes requests.
+type Module interface {
+	protocol.Module
+	GetCommunicationChannel() chan *protocol.EvaluatorRequest
+}
+
+// Coordinator (evaluator) manages the single evaluator module and forwards every
+// request that arrives on App.EvaluatorChannel to it. Without a configured module
+// it runs a caching module named "default".
+type Coordinator struct {
+	// App is the application context.
+	App *protocol.ApplicationContext
+	// Log is the coordinator's logger; when nil one is derived from App.Logger.
+	Log *zap.Logger
+
+	module Module
+	name   string
+	quit   chan struct{}
+	done   chan struct{}
+	mu     sync.Mutex
+}
+
+// Configure reads the configuration map "evaluator" and configures its module.
+// It panics when more than one module is configured, when a class-name is
+// unknown, or when the module's configuration is invalid (naming the key).
+func (ec *Coordinator) Configure() {
+	if ec.Log == nil {
+		ec.Log = zap.NewNop()
+		if ec.App != nil && ec.App.Logger != nil {
+			ec.Log = ec.App.Logger.With(zap.String("type", "coordinator"), zap.String("name", "evaluator"))
+		}
+	}
+	ec.Log.Info("configuring")
+	v := ec.App.Config()
+	modules := v.GetStringMap("evaluator")
+	switch len(modules) {
+	case 0:
+		ec.name = "default"
+		v.Set("evaluator.default.class-name", "caching")
+	case 1:
+		for name := range modules {
+			ec.name = name
+		}
+	default:
+		names := make([]string, 0, len(modules))
+		for name := range modules {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		panic(fmt.Errorf("evaluator: only one evaluator module may be configured, found %d: %v", len(names), names))
+	}
+	root := "evaluator." + ec.name
+	class := v.GetString(root + ".class-name")
+	base := ec.Log
+	if ec.App.Logger != nil {
+		base = ec.App.Logger
+	}
+	log := base.With(zap.String("type", "module"), zap.String("coordinator", "evaluator"),
+		zap.String("class", class), zap.String("name", ec.name))
+	switch class {
+	case "caching":
+		ec.module = &CachingEvaluator{App: ec.App, Log: log}
+	default:
+		panic(fmt.Errorf("%s.class-name: unknown evaluator className provided: %q", root, class))
+	}
+	ec.module.Configure(ec.name, root)
+}
+
+// Start starts the module, then forwards App.EvaluatorChannel to it. A nil
+// request is ignored.
+func (ec *Coordinator) Start() error {
+	ec.mu.Lock()
+	defer ec.mu.Unlock()
+	if ec.module == nil {
+		return errors.New("evaluator: Start called before Configure")
+	}
+	if ec.done != nil {
+		return errors.New("evaluator: already started")
+	}
+	in := ec.App.EvaluatorChannel
+	if in == nil {
+		return errors.New("evaluator: the application context has no EvaluatorChannel")
+	}
+	ec.Log.Info("starting")
+	if err := ec.module.Start(); err != nil {
+		return fmt.Errorf("evaluator module %s: %w", ec.name, err)
+	}
+	out := ec.module.GetCommunicationChannel()
+	ec.quit, ec.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(ec.done)
+		for {
+			select {
+			case <-ec.quit:
+				return
+			case r := <-in:
+				if r == nil {
+					continue
+				}
+				select {
+				case out <- r:
+				case <-ec.quit:
+					ec.Log.Warn("evaluator stopping: a request was not forwarded", zap.String("cluster", r.Cluster), zap.String("group", r.Group))
+					return
+				}
+			}
+		}
+	}()
+	return nil
+}
+
+// Stop stops forwarding, then stops the module. It returns nil.
+func (ec *Coordinator) Stop() error {
+	ec.mu.Lock()
+	defer ec.mu.Unlock()
+	if ec.Log != nil {
+		ec.Log.Info("stopping")
+	}
+	if ec.done != nil {
+		close(ec.quit)
+		<-ec.done
+		ec.done = nil
+	}
+	if ec.module != nil {
+		if err := ec.module.Stop(); err != nil {
+			ec.Log.Warn("evaluator module did not stop cleanly", zap.Error(err))
+		}
+	}
+	return nil
+}
