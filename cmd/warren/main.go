@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/warrenlag/warren/evaluator"
 	"github.com/warrenlag/warren/internal/config"
 	"github.com/warrenlag/warren/internal/demo"
 	"github.com/warrenlag/warren/internal/httpapi"
@@ -142,12 +143,16 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 
 	// Configure everything first; a configuration error stops here.
 	app := &protocol.ApplicationContext{Logger: log, LogLevel: &level,
-		StorageChannel: make(chan *protocol.StorageRequest), Viper: cfg.V}
+		StorageChannel: make(chan *protocol.StorageRequest), EvaluatorChannel: make(chan *protocol.EvaluatorRequest),
+		Viper: cfg.V}
 	st := &storage.Coordinator{App: app, Log: log.With(zap.String("type", "coordinator"), zap.String("name", "storage"))}
-	if err := configure(st.Configure); err != nil {
-		return configErr(err)
+	ev := &evaluator.Coordinator{App: app, Log: log.With(zap.String("type", "coordinator"), zap.String("name", "evaluator"))}
+	for _, configureFn := range []func(){st.Configure, ev.Configure} {
+		if err := configure(configureFn); err != nil {
+			return configErr(err)
+		}
 	}
-	server := httpapi.New(httpapi.Options{Storage: app.StorageChannel, Config: cfg, Level: &level,
+	server := httpapi.New(httpapi.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel, Config: cfg, Level: &level,
 		Log: log.With(zap.String("type", "coordinator"), zap.String("name", "httpserver"))})
 	type module interface {
 		Start() error
@@ -188,7 +193,8 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 		return configErr(errors.Join(errs...))
 	}
 
-	// Start in order: storage, HTTP (answering STARTING), clusters, consumers.
+	// Start in order: storage, evaluator, HTTP (answering STARTING), clusters,
+	// consumers.
 	var started []stopper
 	fail := func(err error) int {
 		log.Error("start failed", zap.Error(err))
@@ -202,6 +208,10 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 		return fail(err)
 	}
 	started = append(started, stopper{"storage", func() { st.Stop() }})
+	if err := ev.Start(); err != nil {
+		return fail(err)
+	}
+	started = append(started, stopper{"evaluator", func() { ev.Stop() }})
 	if err := server.Start(); err != nil {
 		return fail(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -178,4 +179,48 @@ func (s *Server) setLevel(w http.ResponseWriter, r *http.Request) {
 	}
 	s.opts.Log.Info("log level set by HTTP request", zap.Stringer("level", level.Level()), zap.String("remote", r.RemoteAddr))
 	s.reply(w, http.StatusOK, errorReply{Message: "set log level", Request: s.info(r)})
+}
+
+type statusReply struct {
+	Error   bool                          `json:"error"`
+	Message string                        `json:"message"`
+	Status  *protocol.ConsumerGroupStatus `json:"status"`
+	Request requestInfo                   `json:"request"`
+}
+
+// consumerStatus answers /status (partitions worse than OK) and /lag (every
+// partition) from the evaluator: 200, or 404 with error false for NOTFOUND.
+func (s *Server) consumerStatus(showAll bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.opts.Evaluator == nil {
+			s.fail(w, r, http.StatusServiceUnavailable, "no evaluator is running")
+			return
+		}
+		req := &protocol.EvaluatorRequest{Reply: make(chan *protocol.ConsumerGroupStatus, 1),
+			Cluster: r.PathValue("cluster"), Group: r.PathValue("consumer"), ShowAll: showAll}
+		t := time.NewTimer(s.opts.Wait)
+		defer t.Stop()
+		var st *protocol.ConsumerGroupStatus
+		select {
+		case s.opts.Evaluator <- req:
+		case <-t.C:
+			s.fail(w, r, http.StatusServiceUnavailable, "evaluator did not answer in time")
+			return
+		case <-r.Context().Done():
+			return
+		}
+		select {
+		case st = <-req.Reply:
+		case <-t.C:
+			s.fail(w, r, http.StatusServiceUnavailable, "evaluator did not answer in time")
+			return
+		case <-r.Context().Done():
+			return
+		}
+		status := http.StatusOK
+		if st.Status == protocol.StatusNotFound {
+			status = http.StatusNotFound
+		}
+		s.reply(w, status, statusReply{Message: "consumer status returned", Status: st, Request: s.info(r)})
+	}
 }

@@ -30,6 +30,9 @@ import (
 type Options struct {
 	// Storage is the storage channel the data routes ask.
 	Storage chan *protocol.StorageRequest
+	// Evaluator is the evaluator channel /status and /lag ask; without it those
+	// routes answer 503.
+	Evaluator chan *protocol.EvaluatorRequest
 	// Config is the checked configuration, shown by /v3/config and /v3/kafka/{cluster}.
 	Config *config.Config
 	// Level is the log level that /v3/admin/loglevel reads and changes; may be nil.
@@ -229,6 +232,8 @@ func (s *Server) routes(cfg config.HTTPServer) http.Handler {
 	mux.Handle("/v3/kafka/{cluster}/consumer", route{"GET": s.consumerList})
 	mux.Handle("/v3/kafka/{cluster}/consumer/{consumer}", route{"GET": s.consumerDetail, "DELETE": guard(s.consumerDelete)})
 	mux.Handle("/v3/kafka/{cluster}/consumer/{consumer}/topic/{topic}", route{"DELETE": guard(s.consumerDelete)})
+	mux.Handle("/v3/kafka/{cluster}/consumer/{consumer}/status", route{"GET": s.consumerStatus(false)})
+	mux.Handle("/v3/kafka/{cluster}/consumer/{consumer}/lag", route{"GET": s.consumerStatus(true)})
 	mux.Handle("/v3/admin/loglevel", route{"GET": s.getLevel, "POST": guard(s.setLevel)})
 	mux.Handle("/v3/config", route{"GET": s.configMain})
 	for _, c := range coordinators {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/viper"
 	"go.uber.org/zap"
 
+	"github.com/warrenlag/warren/evaluator"
 	"github.com/warrenlag/warren/internal/config"
 	"github.com/warrenlag/warren/protocol"
 	"github.com/warrenlag/warren/storage"
@@ -73,13 +74,19 @@ address = ":8000"
 		t.Fatal(err)
 	}
 	ch := make(chan *protocol.StorageRequest)
-	sc := &storage.Coordinator{App: &protocol.ApplicationContext{Logger: zap.NewNop(), StorageChannel: ch, Viper: v,
-		Clock: func() time.Time { return now }}}
+	app := &protocol.ApplicationContext{Logger: zap.NewNop(), StorageChannel: ch, Viper: v,
+		EvaluatorChannel: make(chan *protocol.EvaluatorRequest), Clock: func() time.Time { return now }}
+	sc := &storage.Coordinator{App: app}
 	sc.Configure()
 	if err := sc.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { sc.Stop() })
+	ec := &evaluator.Coordinator{App: app}
+	ec.Configure()
+	if err := ec.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ec.Stop(); sc.Stop() })
 	for p, off := range []int64{4321, 5000, 0} {
 		ch <- &protocol.StorageRequest{RequestType: protocol.StorageSetBrokerOffset, Cluster: "local", Topic: "orders",
 			Partition: int32(p), TopicPartitionCount: 3, Offset: off, Timestamp: now.UnixMilli()}
@@ -94,7 +101,7 @@ address = ":8000"
 		Topic: "orders", Partition: 1, Offset: 10, Order: 1, Timestamp: 1700000120000}
 
 	f := &fixture{ch: ch, level: zap.NewAtomicLevel()}
-	s := New(Options{Storage: ch, Config: cfg, Host: "burrow01", Level: &f.level, Wait: time.Second})
+	s := New(Options{Storage: ch, Evaluator: app.EvaluatorChannel, Config: cfg, Host: "burrow01", Level: &f.level, Wait: time.Second})
 	f.srv = httptest.NewServer(s.Handler(cfg.HTTP[0]))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -121,6 +128,8 @@ func (f *fixture) do(t *testing.T, method, path, body string, header ...string) 
 func TestGoldenBodies(t *testing.T) {
 	f := newFixture(t, "")
 	req := func(path string) string { return `"request":{"url":"` + path + `","host":"burrow01"}` }
+	// grp's partition 0: its last commit is 80 s old against a 60 s span.
+	grpP0 := `{"topic":"orders","partition":0,"owner":"/10.1.2.3","client_id":"client-A","status":"STOP","start":{"offset":1000,"timestamp":1700000060000,"observedAt":1700000200000,"lag":3321},"end":{"offset":4021,"timestamp":1700000120000,"observedAt":1700000200000,"lag":300},"current_lag":300,"complete":0.6666667}`
 	tests := []struct {
 		path   string
 		status int
@@ -140,6 +149,9 @@ func TestGoldenBodies(t *testing.T) {
 		{"/v3/kafka/local/consumer", 200, `{"error":false,"message":"consumer list returned","consumers":["grp","other"],` + req("/v3/kafka/local/consumer") + `}`},
 		{"/v3/kafka/local/consumer/grp", 200, `{"error":false,"message":"consumer detail returned","topics":{"orders":[{"offsets":[null,{"offset":1000,"timestamp":1700000060000,"observedAt":1700000200000,"lag":3321},{"offset":4021,"timestamp":1700000120000,"observedAt":1700000200000,"lag":300}],"owner":"/10.1.2.3","client_id":"client-A","current-lag":300},{"offsets":[],"owner":"","client_id":"","current-lag":0},{"offsets":[],"owner":"","client_id":"","current-lag":0}]},` + req("/v3/kafka/local/consumer/grp") + `}`},
 		{"/v3/kafka/local/consumer/nope", 404, `{"error":true,"message":"cluster or consumer not found",` + req("/v3/kafka/local/consumer/nope") + `}`},
+		{"/v3/kafka/local/consumer/grp/status", 200, `{"error":false,"message":"consumer status returned","status":{"cluster":"local","group":"grp","status":"ERR","complete":0,"partitions":[` + grpP0 + `],"partition_count":3,"maxlag":` + grpP0 + `,"totallag":300},` + req("/v3/kafka/local/consumer/grp/status") + `}`},
+		{"/v3/kafka/local/consumer/grp/lag", 200, `{"error":false,"message":"consumer status returned","status":{"cluster":"local","group":"grp","status":"ERR","complete":0,"partitions":[` + grpP0 + `,{"topic":"orders","partition":1,"owner":"","client_id":"","status":"OK","start":null,"end":null,"current_lag":0,"complete":0},{"topic":"orders","partition":2,"owner":"","client_id":"","status":"OK","start":null,"end":null,"current_lag":0,"complete":0}],"partition_count":3,"maxlag":` + grpP0 + `,"totallag":300},` + req("/v3/kafka/local/consumer/grp/lag") + `}`},
+		{"/v3/kafka/local/consumer/nogroup/status", 404, `{"error":false,"message":"consumer status returned","status":{"cluster":"local","group":"nogroup","status":"NOTFOUND","complete":1,"partitions":[],"partition_count":0,"maxlag":null,"totallag":0},` + req("/v3/kafka/local/consumer/nogroup/status") + `}`},
 		{"/v3/admin/loglevel", 200, `{"error":false,"message":"log level returned","level":"info",` + req("/v3/admin/loglevel") + `}`},
 		{"/v3/config", 200, `{"error":false,"message":"main config returned",` + req("/v3/config") + `,"general":{"pidfile":"burrow.pid","stdout-logfile":"","access-control-allow-origin":"*"},"logging":{"filename":"","max-size":100,"max-backups":10,"max-age":30,"use-local-time":false,"use-compression":false,"level":"info"},"zookeeper":{"servers":null,"timeout":0,"root-path":""},"httpserver":{"default":{"address":":8000","tls":"","timeout":300}}}`},
 		{"/v3/config/storage", 200, `{"error":false,"message":"module list returned",` + req("/v3/config/storage") + `,"coordinator":"storage","modules":["default"]}`},
