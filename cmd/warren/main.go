@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -231,6 +232,11 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 	addrs := server.Addrs()
 	if isDemo {
 		fmt.Fprint(stderr, dm.Describe(addrs["default"]))
+		every := time.Minute
+		if d, err := time.ParseDuration(os.Getenv("WARREN_DEMO_SUMMARY")); err == nil && d > 0 {
+			every = d
+		}
+		go summarize(ctx, app, stderr, every)
 	}
 	if ready != nil {
 		ready <- addrs
@@ -249,6 +255,41 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 	}
 	fmt.Fprintf(stderr, "Stopped Warren at %s\n", time.Now().Format(time.RFC3339))
 	return 0
+}
+
+// summarize prints, every period until ctx ends, one line per group of the
+// demo's cluster with its status and total lag.
+func summarize(ctx context.Context, app *protocol.ApplicationContext, out io.Writer, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		reply := make(chan any, 1)
+		select {
+		case app.StorageChannel <- &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumers, Cluster: "local", Reply: reply}:
+		case <-ctx.Done():
+			return
+		}
+		v, _ := <-reply
+		groups, _ := v.([]string)
+		sort.Strings(groups)
+		var parts []string
+		for _, g := range groups {
+			r := make(chan *protocol.ConsumerGroupStatus, 1)
+			select {
+			case app.EvaluatorChannel <- &protocol.EvaluatorRequest{Reply: r, Cluster: "local", Group: g}:
+			case <-ctx.Done():
+				return
+			}
+			st := <-r
+			parts = append(parts, fmt.Sprintf("%s %s (lag %d)", g, st.Status, st.TotalLag))
+		}
+		fmt.Fprintf(out, "%s  %s\n", time.Now().Format("15:04:05"), strings.Join(parts, " | "))
+	}
 }
 
 // stopWithin bounds how long stopping may take after a signal.

@@ -66,7 +66,18 @@ func started(t *testing.T, bin string, dir string, env []string, args ...string)
 // waitFor polls url until check accepts the body, or fails after a deadline.
 func waitFor(t *testing.T, url string, check func(status int, body string) bool) string {
 	t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
+	return poll(t, url, 45*time.Second, check)
+}
+
+// waitForLong is waitFor for what takes the demo minutes.
+func waitForLong(t *testing.T, url string, check func(status int, body string) bool) string {
+	t.Helper()
+	return poll(t, url, 3*time.Minute, check)
+}
+
+func poll(t *testing.T, url string, within time.Duration, check func(status int, body string) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(within)
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	var body string
@@ -149,7 +160,7 @@ address = "127.0.0.1:0"
 	})
 
 	t.Run("demo", func(t *testing.T) {
-		env := []string{"WARREN_DEMO_PORTS=0,0", "BURROW_HTTPSERVER_DEFAULT_ADDRESS=127.0.0.1:0"}
+		env := []string{"WARREN_DEMO_PORTS=0,0", "BURROW_HTTPSERVER_DEFAULT_ADDRESS=127.0.0.1:0", "WARREN_DEMO_SUMMARY=2s"}
 		cmd, addr, stderr := started(t, bin, t.TempDir(), env)
 		base := "http://" + addr
 		waitFor(t, base+"/v3/kafka/local/consumer", func(s int, b string) bool {
@@ -160,9 +171,26 @@ address = "127.0.0.1:0"
 			}
 			return true
 		})
+		// Each group reaches the status an operator expects. The window takes a
+		// minute or so to fill; audit stops after 30 s.
+		for _, tt := range []struct{ group, status, partition string }{
+			{"billing", `"status":"OK"`, ""},
+			{"analytics", `"status":"WARN"`, `"status":"WARN"`},
+			{"audit", `"status":"ERR"`, `"status":"STOP"`},
+			{"search", `"status":"ERR"`, `"status":"STALL"`},
+		} {
+			waitForLong(t, base+"/v3/kafka/local/consumer/"+tt.group+"/status", func(s int, b string) bool {
+				return s == 200 && strings.Contains(b, `"group":"`+tt.group+`","status`) &&
+					strings.Contains(b, tt.status) && strings.Contains(b, tt.partition)
+			})
+		}
 		stop(t, cmd, stderr)
-		if !strings.Contains(stderr.String(), "/v3/kafka/local/consumer") {
-			t.Errorf("the demo did not print its URLs: %s", stderr.String())
+		out := stderr.String()
+		if !strings.Contains(out, "/v3/kafka/local/consumer") {
+			t.Errorf("the demo did not print its URLs: %s", out)
+		}
+		if !strings.Contains(out, "billing OK") {
+			t.Errorf("no status summary on the console: %s", out)
 		}
 	})
 
