@@ -148,3 +148,12 @@ func (ec *Coordinator) Stop() error {
 	}
 	return nil
 }
+
+// Stats returns the evaluations done (cache misses) and requests dropped by the
+// module, for metrics.
+func (ec *Coordinator) Stats() (evaluations, dropped uint64) {
+	if m, ok := ec.module.(*CachingEvaluator); ok {
+		return m.Evaluations.Load(), m.Dropped.Load()
+	}
+	return 0, 0
+}

@@ -247,7 +247,9 @@ func TestE6StopBoundary(t *testing.T) {
 		{900_000, protocol.StatusWarning}, // 400 s since the last commit = the 400 s span: not greater
 		{901_000, protocol.StatusStop},
 	} {
-		if got := (rules{}).partition("t", 0, cp, tt.nowMs).Status; got != tt.want {
+		var ps protocol.PartitionStatus
+		if (rules{}).partition(&ps, "t", 0, cp, tt.nowMs); ps.Status != tt.want {
+			got := ps.Status
 			t.Errorf("now %d: %v, want %v", tt.nowMs, got, tt.want)
 		}
 	}

@@ -24,10 +24,19 @@ func (ru rules) evaluate(cluster, group string, topics protocol.ConsumerTopics, 
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	n := 0
+	for _, name := range names {
+		n += len(topics[name])
+	}
+	// One allocation for every partition's status.
+	slab := make([]protocol.PartitionStatus, n)
+	st.Partitions = make([]*protocol.PartitionStatus, 0, n)
 	complete := 0
 	for _, name := range names {
 		for p, cp := range topics[name] {
-			ps := ru.partition(name, int32(p), cp, nowMs)
+			ps := &slab[0]
+			slab = slab[1:]
+			ru.partition(ps, name, int32(p), cp, nowMs)
 			st.Partitions = append(st.Partitions, ps)
 			st.TotalLag += ps.CurrentLag
 			if ps.Complete == 1 {
@@ -59,29 +68,47 @@ func notFound(cluster, group string) *protocol.ConsumerGroupStatus {
 		Complete: 1, Partitions: []*protocol.PartitionStatus{}}
 }
 
-// partition applies the rules to one partition.
-func (ru rules) partition(topic string, id int32, cp *protocol.ConsumerPartition, nowMs int64) *protocol.PartitionStatus {
-	ps := &protocol.PartitionStatus{Topic: topic, Partition: id, Status: protocol.StatusOK}
+// partition applies the rules to one partition, writing into ps. Start and End
+// point into cp, which the evaluation owns (storage's reply is a private copy);
+// callers get copies from view.
+func (ru rules) partition(ps *protocol.PartitionStatus, topic string, id int32, cp *protocol.ConsumerPartition, nowMs int64) {
+	*ps = protocol.PartitionStatus{Topic: topic, Partition: id, Status: protocol.StatusOK}
 	if cp == nil {
-		return ps
+		return
 	}
 	ps.Owner, ps.ClientID, ps.CurrentLag = cp.Owner, cp.ClientID, cp.CurrentLag
-	var w []*protocol.ConsumerOffset
-	for _, o := range cp.Offsets {
-		if o != nil {
-			w = append(w, o)
+	// The window: non-nil entries, which storage puts after the nils.
+	first := 0
+	for first < len(cp.Offsets) && cp.Offsets[first] == nil {
+		first++
+	}
+	w := cp.Offsets[first:]
+	for _, o := range w {
+		if o == nil { // not storage's shape; keep only the non-nil entries
+			w = compact(w)
+			break
 		}
 	}
 	if len(w) == 0 {
-		return ps
+		return
 	}
-	ps.Start, ps.End = copyOffset(w[0]), copyOffset(w[len(w)-1])
+	ps.Start, ps.End = w[0], w[len(w)-1]
 	ps.Complete = float32(len(w)) / float32(len(cp.Offsets))
 	if ps.Complete < ru.minimumComplete {
-		return ps
+		return
 	}
 	ps.Status = ru.judge(w, cp, nowMs)
-	return ps
+}
+
+// compact returns the non-nil entries of w.
+func compact(w []*protocol.ConsumerOffset) []*protocol.ConsumerOffset {
+	out := make([]*protocol.ConsumerOffset, 0, len(w))
+	for _, o := range w {
+		if o != nil {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // judge applies rules R1 to R7, in order, to a non-empty window w.
@@ -151,22 +178,26 @@ func (ru rules) judge(w []*protocol.ConsumerOffset, cp *protocol.ConsumerPartiti
 	return protocol.StatusWarning
 }
 
-func copyOffset(o *protocol.ConsumerOffset) *protocol.ConsumerOffset {
-	c := *o
-	if o.Lag != nil {
-		lag := *o.Lag
-		c.Lag = &lag
-	}
-	return &c
-}
-
 // view returns a copy of st for one caller: every partition with showAll, only
-// those worse than OK without. It shares nothing with st.
+// those worse than OK without; maxlag always. It shares nothing with st, and is
+// built in a few allocations however many partitions it holds.
 func view(st *protocol.ConsumerGroupStatus, showAll bool) *protocol.ConsumerGroupStatus {
 	out := *st
-	out.Partitions = make([]*protocol.PartitionStatus, 0, len(st.Partitions))
+	out.Maxlag = nil
+	var picked []*protocol.PartitionStatus
 	for _, ps := range st.Partitions {
-		c := copyPartition(ps)
+		if showAll || ps.Status != protocol.StatusOK || ps == st.Maxlag {
+			picked = append(picked, ps)
+		}
+	}
+	parts := make([]protocol.PartitionStatus, len(picked))
+	offsets := make([]offsetAndLag, 2*len(picked))
+	out.Partitions = make([]*protocol.PartitionStatus, 0, len(picked))
+	for i, ps := range picked {
+		c := &parts[i]
+		*c = *ps
+		c.Start = offsets[2*i].copy(ps.Start)
+		c.End = offsets[2*i+1].copy(ps.End)
 		if ps == st.Maxlag {
 			out.Maxlag = c
 		}
@@ -177,13 +208,21 @@ func view(st *protocol.ConsumerGroupStatus, showAll bool) *protocol.ConsumerGrou
 	return &out
 }
 
-func copyPartition(ps *protocol.PartitionStatus) *protocol.PartitionStatus {
-	c := *ps
-	if ps.Start != nil {
-		c.Start = copyOffset(ps.Start)
+// offsetAndLag holds a copied commit and its lag in one allocation.
+type offsetAndLag struct {
+	o   protocol.ConsumerOffset
+	lag protocol.Lag
+}
+
+// copy fills s with a copy of o and returns it; nil for nil.
+func (s *offsetAndLag) copy(o *protocol.ConsumerOffset) *protocol.ConsumerOffset {
+	if o == nil {
+		return nil
 	}
-	if ps.End != nil {
-		c.End = copyOffset(ps.End)
+	s.o = *o
+	if o.Lag != nil {
+		s.lag = *o.Lag
+		s.o.Lag = &s.lag
 	}
-	return &c
+	return &s.o
 }

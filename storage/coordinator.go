@@ -135,3 +135,12 @@ func (sc *Coordinator) Stop() error {
 	}
 	return nil
 }
+
+// Stats returns the requests the module took by type and dropped by reason,
+// for metrics; nil maps for a module that does not count.
+func (sc *Coordinator) Stats() (requests, drops map[string]uint64) {
+	if m, ok := sc.module.(*InMemoryStorage); ok {
+		return m.Requests(), m.Drops()
+	}
+	return nil, nil
+}

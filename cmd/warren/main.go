@@ -29,6 +29,7 @@ import (
 	"github.com/warrenlag/warren/internal/httpapi"
 	"github.com/warrenlag/warren/internal/kafka"
 	"github.com/warrenlag/warren/internal/logfile"
+	"github.com/warrenlag/warren/internal/metrics"
 	"github.com/warrenlag/warren/protocol"
 	"github.com/warrenlag/warren/storage"
 )
@@ -153,7 +154,27 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 			return configErr(err)
 		}
 	}
-	server := httpapi.New(httpapi.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel, Config: cfg, Level: &level,
+	var kafkaCounters []kafkaCounter
+	metricsHandler := metrics.Handler(metrics.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel,
+		Log: log, Counters: []metrics.Counter{
+			{Name: "warren_storage_requests_total", Help: "Requests storage took, by type.", Label: "type",
+				Read: func() map[string]uint64 { r, _ := st.Stats(); return r }},
+			{Name: "warren_storage_drops_total", Help: "Requests storage dropped, by reason.", Label: "reason",
+				Read: func() map[string]uint64 { _, d := st.Stats(); return d }},
+			{Name: "warren_evaluations_total", Help: "Group evaluations done (cache misses).",
+				Read: func() map[string]uint64 { e, _ := ev.Stats(); return map[string]uint64{"": e} }},
+			{Name: "warren_evaluator_dropped_total", Help: "Evaluator requests that could not be answered.",
+				Read: func() map[string]uint64 { _, d := ev.Stats(); return map[string]uint64{"": d} }},
+			{Name: "warren_kafka_errors_total", Help: "Failed Kafka requests, by module.", Label: "module",
+				Read: func() map[string]uint64 {
+					out := map[string]uint64{}
+					for _, k := range kafkaCounters {
+						out[k.name] = k.errors()
+					}
+					return out
+				}},
+		}})
+	server := httpapi.New(httpapi.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel, Metrics: metricsHandler, Config: cfg, Level: &level,
 		Log: log.With(zap.String("type", "coordinator"), zap.String("name", "httpserver"))})
 	type module interface {
 		Start() error
@@ -173,6 +194,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 			continue
 		}
 		refresh[c.Name] = c.OffsetRefresh
+		kafkaCounters = append(kafkaCounters, kafkaCounter{"cluster." + c.Name, m.Errors.Load})
 		clusters = append(clusters, struct {
 			name string
 			m    module
@@ -255,6 +277,12 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 	}
 	fmt.Fprintf(stderr, "Stopped Warren at %s\n", time.Now().Format(time.RFC3339))
 	return 0
+}
+
+// kafkaCounter reads a Kafka module's error count.
+type kafkaCounter struct {
+	name   string
+	errors func() uint64
 }
 
 // summarize prints, every period until ctx ends, one line per group of the

@@ -44,6 +44,8 @@ type Options struct {
 	Wait time.Duration
 	// Host is the host name shown in every reply (default: the OS host name).
 	Host string
+	// Metrics serves /metrics; without it the route is not found.
+	Metrics http.Handler
 }
 
 // Server is every configured listener serving the same routes.
@@ -224,6 +226,9 @@ func (s *Server) routes(cfg config.HTTPServer) http.Handler {
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { notFound(w) }))
 	mux.Handle("/burrow/admin", route{"GET": s.admin})
 	mux.Handle("/burrow/admin/ready", route{"GET": s.readyz})
+	if s.opts.Metrics != nil {
+		mux.Handle("/metrics", route{"GET": s.opts.Metrics.ServeHTTP})
+	}
 	mux.Handle("/v3/kafka", route{"GET": s.clusterList})
 	mux.Handle("/v3/kafka/{cluster}", route{"GET": s.clusterDetail})
 	mux.Handle("/v3/kafka/{cluster}/topic", route{"GET": s.topicList})
