@@ -248,7 +248,7 @@ func TestE6StopBoundary(t *testing.T) {
 		{901_000, protocol.StatusStop},
 	} {
 		var ps protocol.PartitionStatus
-		if (rules{}).partition(&ps, "t", 0, cp, tt.nowMs); ps.Status != tt.want {
+		if (rules{}).partition(&ps, "t", 0, cp, tt.nowMs); ps.Status != tt.want || (ps.Why == "") != (tt.want == protocol.StatusOK) {
 			got := ps.Status
 			t.Errorf("now %d: %v, want %v", tt.nowMs, got, tt.want)
 		}
@@ -451,4 +451,66 @@ func TestConfigurePanics(t *testing.T) {
 
 func contains(s, sub string) bool {
 	return len(sub) == 0 || len(s) >= len(sub) && (s[:len(sub)] == sub || contains(s[1:], sub))
+}
+
+func TestLagTime(t *testing.T) {
+	// Readings: offset 1000 at 100 s, 2000 at 110 s, 4000 at 120 s; now 130 s.
+	offsets, times := []int64{1000, 2000, 4000}, []int64{100_000, 110_000, 120_000}
+	tests := []struct {
+		commit    int64
+		seconds   float64
+		estimated bool
+		ok        bool
+	}{
+		{4000, 0, false, true},    // caught up
+		{5000, 0, false, true},    // ahead of the last reading
+		{3000, 15, false, true},   // the log end passed 3000 at 115 s
+		{1500, 25, false, true},   // at 105 s
+		{1000, 30, false, true},   // exactly at the oldest reading
+		{500, 33.333, true, true}, // before the history: 0.15 messages/ms: 3.33 s before 100 s
+	}
+	for _, tt := range tests {
+		got, est, ok := lagTime(tt.commit, offsets, times, 130_000)
+		if ok != tt.ok || est != tt.estimated || got < tt.seconds-0.001 || got > tt.seconds+0.001 {
+			t.Errorf("commit %d: %v s estimated=%v ok=%v; want %v s estimated=%v", tt.commit, got, est, ok, tt.seconds, tt.estimated)
+		}
+	}
+	for _, tt := range []struct{ offsets, times []int64 }{
+		{nil, nil},
+		{[]int64{1000}, []int64{100_000}},       // one reading: no rate
+		{[]int64{1000, 1000}, []int64{1, 2}},    // no writes
+		{[]int64{1000, 2000}, []int64{100_000}}, // mismatched
+	} {
+		if _, _, ok := lagTime(10, tt.offsets, tt.times, 130_000); ok {
+			t.Errorf("%v %v: a lag time", tt.offsets, tt.times)
+		}
+	}
+}
+
+// TestWhyAndLagTime: through storage and the evaluator, a stopped partition says
+// why, and every partition with commits has a lag in time from storage's broker
+// timestamps.
+func TestWhyAndLagTime(t *testing.T) {
+	h := newHarness(t, nil)
+	// E2, falling behind: the broker moves 300 per round, the consumer 200.
+	for i := int64(0); i < 10; i++ {
+		h.setNow(ago(e1Times(i)))
+		h.broker("t", 0, 1, 2000+300*i)
+		h.commit("g", "t", 0, 1000+200*i, ago(e1Times(i)))
+	}
+	h.setNow(base)
+	st := h.eval("g", false)
+	p := st.Partitions[0]
+	if p.Status != protocol.StatusWarning || p.Why != "WARN: lag did not decrease over 10 commits spanning 90 s (1000 to 1900)" {
+		t.Errorf("why %q", p.Why)
+	}
+	// The last commit, 2800, was the log end's position between the readings
+	// 2600 (at -75 s) and 2900 (at -65 s): 68.333 s ago.
+	if p.LagSeconds == nil || *p.LagSeconds != 68.333 || p.LagEstimated {
+		t.Errorf("lag seconds %v estimated %v", p.LagSeconds, p.LagEstimated)
+	}
+	b, _ := json.Marshal(p)
+	if !contains(string(b), `"why":"WARN: lag did not decrease`) || !contains(string(b), `"lag_seconds":68.333}`) {
+		t.Errorf("JSON %s", b)
+	}
 }

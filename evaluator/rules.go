@@ -1,6 +1,8 @@
 package evaluator
 
 import (
+	"fmt"
+	"math"
 	"sort"
 
 	"github.com/warrenlag/warren/protocol"
@@ -94,10 +96,40 @@ func (ru rules) partition(ps *protocol.PartitionStatus, topic string, id int32, 
 	}
 	ps.Start, ps.End = w[0], w[len(w)-1]
 	ps.Complete = float32(len(w)) / float32(len(cp.Offsets))
+	if secs, estimated, ok := lagTime(ps.End.Offset, cp.BrokerOffsets, cp.BrokerTimestamps, nowMs); ok {
+		ps.LagSeconds, ps.LagEstimated = &secs, estimated
+	}
 	if ps.Complete < ru.minimumComplete {
 		return
 	}
-	ps.Status = ru.judge(w, cp, nowMs)
+	ps.Status, ps.Why = ru.judge(w, cp, nowMs)
+}
+
+// lagTime estimates how far behind a consumer at offset commit is in time: how
+// long before now the log end was at that offset, interpolated between the two
+// broker readings around it. When the commit is older than every reading, the
+// time is extrapolated from the write rate over the readings (estimated). ok is
+// false when it cannot be told (no readings, or no writes to measure a rate by).
+func lagTime(commit int64, offsets, times []int64, nowMs int64) (seconds float64, estimated, ok bool) {
+	n := len(offsets)
+	if n == 0 || len(times) != n {
+		return 0, false, false
+	}
+	if commit >= offsets[n-1] {
+		return 0, false, true
+	}
+	at := func(t float64) float64 { return max(0, math.Round(float64(nowMs)-t)/1000) } // to the millisecond
+	for k := n - 1; k > 0; k-- {
+		if offsets[k-1] <= commit && commit < offsets[k] {
+			dt, do := float64(times[k]-times[k-1]), float64(offsets[k]-offsets[k-1])
+			return at(float64(times[k-1]) + float64(commit-offsets[k-1])*dt/do), false, true
+		}
+	}
+	if commit >= offsets[0] || n < 2 || times[n-1] <= times[0] || offsets[n-1] <= offsets[0] {
+		return 0, false, false // out-of-order readings, or nothing to measure a rate by
+	}
+	rate := float64(offsets[n-1]-offsets[0]) / float64(times[n-1]-times[0]) // messages per ms
+	return at(float64(times[0]) - float64(offsets[0]-commit)/rate), true, true
 }
 
 // compact returns the non-nil entries of w.
@@ -111,12 +143,14 @@ func compact(w []*protocol.ConsumerOffset) []*protocol.ConsumerOffset {
 	return out
 }
 
-// judge applies rules R1 to R7, in order, to a non-empty window w.
-func (ru rules) judge(w []*protocol.ConsumerOffset, cp *protocol.ConsumerPartition, nowMs int64) protocol.StatusConstant {
+// judge applies rules R1 to R7, in order, to a non-empty window w, and says
+// why for a status worse than OK.
+func (ru rules) judge(w []*protocol.ConsumerOffset, cp *protocol.ConsumerPartition, nowMs int64) (protocol.StatusConstant, string) {
 	first, last := w[0], w[len(w)-1]
+	span := (last.Timestamp - first.Timestamp) / 1000
 	// R1: caught up.
 	if cp.CurrentLag <= ru.allowedLag {
-		return protocol.StatusOK
+		return protocol.StatusOK, ""
 	}
 	// R2: stopped, unless the broker was at or below the last commit recently.
 	if nowMs-last.Timestamp > last.Timestamp-first.Timestamp {
@@ -128,7 +162,8 @@ func (ru rules) judge(w []*protocol.ConsumerOffset, cp *protocol.ConsumerPartiti
 			}
 		}
 		if !caughtUp {
-			return protocol.StatusStop
+			return protocol.StatusStop, fmt.Sprintf("STOP: last commit %d s ago, window spans %d s; lag %d, and no broker reading (%d kept) was at or below offset %d",
+				(nowMs-last.Timestamp)/1000, span, cp.CurrentLag, len(cp.BrokerOffsets), last.Offset)
 		}
 	}
 	// R3: the first drop in offsets, not climbed back from.
@@ -142,7 +177,8 @@ func (ru rules) judge(w []*protocol.ConsumerOffset, cp *protocol.ConsumerPartiti
 				}
 			}
 			if !recovered {
-				return protocol.StatusRewind
+				return protocol.StatusRewind, fmt.Sprintf("REWIND: committed offset fell from %d to %d and has not climbed back (newest %d)",
+					w[k-1].Offset, w[k].Offset, last.Offset)
 			}
 			break
 		}
@@ -150,7 +186,7 @@ func (ru rules) judge(w []*protocol.ConsumerOffset, cp *protocol.ConsumerPartiti
 	// R4: a known lag within the allowance anywhere in the window.
 	for _, o := range w {
 		if o.Lag != nil && o.Lag.Value <= ru.allowedLag {
-			return protocol.StatusOK
+			return protocol.StatusOK, ""
 		}
 	}
 	// R5: not moving.
@@ -162,20 +198,30 @@ func (ru rules) judge(w []*protocol.ConsumerOffset, cp *protocol.ConsumerPartiti
 		}
 	}
 	if stalled {
-		return protocol.StatusStall
+		return protocol.StatusStall, fmt.Sprintf("STALL: offset %d unchanged over %d commits spanning %d s while the lag is %d",
+			first.Offset, len(w), span, cp.CurrentLag)
 	}
 	// R6: known lags never decreasing.
-	var prev *protocol.Lag
+	var prev, firstLag *protocol.Lag
+	known := 0
 	for _, o := range w {
 		if o.Lag == nil {
 			continue
 		}
 		if prev != nil && o.Lag.Value < prev.Value {
-			return protocol.StatusOK // R7
+			return protocol.StatusOK, "" // R7
+		}
+		if firstLag == nil {
+			firstLag = o.Lag
 		}
 		prev = o.Lag
+		known++
 	}
-	return protocol.StatusWarning
+	if known == 0 {
+		return protocol.StatusWarning, fmt.Sprintf("WARN: lag %d and no commit in the window has a known lag to show it falling", cp.CurrentLag)
+	}
+	return protocol.StatusWarning, fmt.Sprintf("WARN: lag did not decrease over %d commits spanning %d s (%d to %d)",
+		known, span, firstLag.Value, prev.Value)
 }
 
 // view returns a copy of st for one caller: every partition with showAll, only
@@ -192,12 +238,17 @@ func view(st *protocol.ConsumerGroupStatus, showAll bool) *protocol.ConsumerGrou
 	}
 	parts := make([]protocol.PartitionStatus, len(picked))
 	offsets := make([]offsetAndLag, 2*len(picked))
+	seconds := make([]float64, len(picked))
 	out.Partitions = make([]*protocol.PartitionStatus, 0, len(picked))
 	for i, ps := range picked {
 		c := &parts[i]
 		*c = *ps
 		c.Start = offsets[2*i].copy(ps.Start)
 		c.End = offsets[2*i+1].copy(ps.End)
+		if ps.LagSeconds != nil {
+			seconds[i] = *ps.LagSeconds
+			c.LagSeconds = &seconds[i]
+		}
 		if ps == st.Maxlag {
 			out.Maxlag = c
 		}

@@ -93,6 +93,19 @@ type PartitionStatus struct {
 	End        *ConsumerOffset `json:"end"`
 	CurrentLag uint64          `json:"current_lag"`
 	Complete   float32         `json:"complete"`
+
+	// Warren's additions, left out of the JSON when unset so that Burrow's form
+	// is unchanged.
+
+	// Why says, for a partition worse than OK, which rule decided it and the
+	// facts of the window behind it.
+	Why string `json:"why,omitempty"`
+	// LagSeconds estimates how far behind the partition is in time: how long ago
+	// the log end was at the newest commit. Nil when it cannot be told.
+	LagSeconds *float64 `json:"lag_seconds,omitempty"`
+	// LagEstimated is set when LagSeconds was extrapolated from the broker's
+	// write rate because the commit is older than the broker offset history.
+	LagEstimated bool `json:"lag_estimated,omitempty"`
 }
 
 // ConsumerGroupStatus is the evaluation of a group: the reply to an

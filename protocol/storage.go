@@ -150,6 +150,11 @@ type ConsumerPartition struct {
 	// BrokerOffsets is the partition's broker offset history, oldest first.
 	BrokerOffsets []int64 `json:"-"`
 
+	// BrokerTimestamps holds, for each of BrokerOffsets, when it was read (Unix
+	// milliseconds). A Warren addition, not serialised: the evaluator estimates
+	// lag in time from it.
+	BrokerTimestamps []int64 `json:"-"`
+
 	// Owner is the host that owns the partition, if known.
 	Owner string `json:"owner"`
 

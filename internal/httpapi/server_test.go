@@ -129,7 +129,7 @@ func TestGoldenBodies(t *testing.T) {
 	f := newFixture(t, "")
 	req := func(path string) string { return `"request":{"url":"` + path + `","host":"burrow01"}` }
 	// grp's partition 0: its last commit is 80 s old against a 60 s span.
-	grpP0 := `{"topic":"orders","partition":0,"owner":"/10.1.2.3","client_id":"client-A","status":"STOP","start":{"offset":1000,"timestamp":1700000060000,"observedAt":1700000200000,"lag":3321},"end":{"offset":4021,"timestamp":1700000120000,"observedAt":1700000200000,"lag":300},"current_lag":300,"complete":0.6666667}`
+	grpP0 := `{"topic":"orders","partition":0,"owner":"/10.1.2.3","client_id":"client-A","status":"STOP","start":{"offset":1000,"timestamp":1700000060000,"observedAt":1700000200000,"lag":3321},"end":{"offset":4021,"timestamp":1700000120000,"observedAt":1700000200000,"lag":300},"current_lag":300,"complete":0.6666667,"why":"STOP: last commit 80 s ago, window spans 60 s; lag 300, and no broker reading (1 kept) was at or below offset 4021"}`
 	tests := []struct {
 		path   string
 		status int

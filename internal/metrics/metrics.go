@@ -46,6 +46,7 @@ const (
 	famCurrentOffset
 	famPartitionStatus
 	famTopicOffset
+	famLagSeconds
 	famScrapeErrors
 	numFamilies
 )
@@ -57,6 +58,7 @@ var families = [numFamilies]struct{ name, help string }{
 	famCurrentOffset:   {"burrow_kafka_consumer_current_offset", "The newest committed offset of a consumer group's partition (partitions with a full window)."},
 	famPartitionStatus: {"burrow_kafka_topic_partition_status", "The status of a consumer group's partition: OK, WARN, STOP, STALL, REWIND as 1, 2, 4, 5, 6."},
 	famTopicOffset:     {"burrow_kafka_topic_partition_offset", "The newest broker offset of a topic's partition."},
+	famLagSeconds:      {"warren_kafka_consumer_partition_lag_seconds", "How far behind a consumer group's partition is in time: how long ago the log end was at its newest commit (estimated from the broker offset history)."},
 	famScrapeErrors:    {"warren_scrape_errors_total", "Requests to storage or the evaluator that failed during this scrape."},
 }
 
@@ -147,6 +149,9 @@ func (c *Collector) Gather() ([]*dto.MetricFamily, error) {
 			for _, p := range st.Partitions {
 				pl := pairs("cluster", cluster, "consumer_group", group, "partition", strconv.Itoa(int(p.Partition)), "topic", p.Topic)
 				b.add(famPartitionLag, pl, float64(p.CurrentLag))
+				if p.LagSeconds != nil {
+					b.add(famLagSeconds, pl, *p.LagSeconds)
+				}
 				if p.Complete == 1 {
 					if p.End != nil {
 						b.add(famCurrentOffset, pl, float64(p.End.Offset))

@@ -177,11 +177,12 @@ func (t *brokerTopic) newestOffsets(size int) []int64 {
 	return out
 }
 
-// history appends the broker offsets of partition p to dst, oldest first, and
-// reports whether the partition exists. The caller holds t.mu for reading.
-func (t *brokerTopic) history(dst []int64, p, size int) ([]int64, bool) {
+// history appends the broker offsets of partition p to offsets, and when they
+// were read to times, oldest first, and reports whether the partition exists.
+// The caller holds t.mu for reading.
+func (t *brokerTopic) history(offsets, times []int64, p, size int) ([]int64, []int64, bool) {
 	if p >= len(t.parts) {
-		return dst, false
+		return offsets, times, false
 	}
 	sp := t.parts[p]
 	ring := t.hist[p*size : (p+1)*size]
@@ -190,7 +191,8 @@ func (t *brokerTopic) history(dst []int64, p, size int) ([]int64, bool) {
 		if i >= size {
 			i -= size
 		}
-		dst = append(dst, ring[i].offset)
+		offsets = append(offsets, ring[i].offset)
+		times = append(times, ring[i].ts)
 	}
-	return dst, true
+	return offsets, times, true
 }

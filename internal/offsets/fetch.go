@@ -46,7 +46,7 @@ func (sh *shard) fetchConsumer(m *msg) (protocol.ConsumerTopics, bool) {
 
 	out := make(protocol.ConsumerTopics, len(g.topics))
 	bc := s.brokers[m.cl]
-	var history []int64
+	var history, times []int64
 	for name, t := range g.topics {
 		cps := ptrsOut[:len(t.parts):len(t.parts)]
 		ptrsOut = ptrsOut[len(t.parts):]
@@ -60,10 +60,11 @@ func (sh *shard) fetchConsumer(m *msg) (protocol.ConsumerTopics, bool) {
 		if bt != nil {
 			bt.mu.RLock()
 			history = make([]int64, 0, min(len(t.parts), len(bt.parts))*size)
+			times = make([]int64, 0, cap(history))
 			bounds = make([]int32, len(t.parts))
 			for p := range t.parts {
 				var ok bool
-				history, ok = bt.history(history, p, size)
+				history, times, ok = bt.history(history, times, p, size)
 				bounds[p] = int32(len(history))
 				if !ok {
 					bounds[p] = -1
@@ -110,6 +111,7 @@ func (sh *shard) fetchConsumer(m *msg) (protocol.ConsumerTopics, bool) {
 				lo, end := start, int(bounds[p])
 				start = end
 				cp.BrokerOffsets = history[lo:end:end]
+				cp.BrokerTimestamps = times[lo:end:end]
 				if pt.n > 0 && end > lo {
 					newestBroker := history[end-1]
 					newest := cp.Offsets[size-1].Offset

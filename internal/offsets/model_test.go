@@ -24,6 +24,7 @@ type model struct {
 
 type mCluster struct {
 	topics map[string][][]int64 // broker offsets per partition, oldest first
+	times  map[string][][]int64 // when each was read
 	groups map[string]*mGroup
 }
 
@@ -50,7 +51,7 @@ func newModel(cfg Config, now func() int64) *model {
 		m.deny = regexp.MustCompile(cfg.GroupDenylist)
 	}
 	for _, c := range cfg.Clusters {
-		m.data[c] = &mCluster{topics: map[string][][]int64{}, groups: map[string]*mGroup{}}
+		m.data[c] = &mCluster{topics: map[string][][]int64{}, times: map[string][][]int64{}, groups: map[string]*mGroup{}}
 	}
 	return m
 }
@@ -96,15 +97,18 @@ func (m *model) apply(r *protocol.StorageRequest) (any, bool) {
 		if int(r.Partition) >= max(len(parts), int(r.TopicPartitionCount)) {
 			return nil, false
 		}
+		times := c.times[r.Topic]
 		for len(parts) < int(r.TopicPartitionCount) {
 			parts = append(parts, nil)
+			times = append(times, nil)
 		}
 		h := append(parts[r.Partition], r.Offset)
+		ts := append(times[r.Partition], r.Timestamp)
 		if len(h) > m.intervals {
-			h = h[1:]
+			h, ts = h[1:], ts[1:]
 		}
-		parts[r.Partition] = slices.Clip(h)
-		c.topics[r.Topic] = parts
+		parts[r.Partition], times[r.Partition] = slices.Clip(h), slices.Clip(ts)
+		c.topics[r.Topic], c.times[r.Topic] = parts, times
 
 	case protocol.StorageSetConsumerOffset:
 		if c == nil || r.Timestamp < m.now()-m.expireMs {
@@ -158,6 +162,7 @@ func (m *model) apply(r *protocol.StorageRequest) (any, bool) {
 			return nil, false
 		}
 		delete(c.topics, r.Topic)
+		delete(c.times, r.Topic)
 		for _, g := range c.groups {
 			delete(g.topics, r.Topic)
 		}
@@ -302,6 +307,7 @@ func (m *model) consumer(c *mCluster, g *mGroup) protocol.ConsumerTopics {
 			}
 			if brokers != nil && i < len(brokers) {
 				cp.BrokerOffsets = append([]int64{}, brokers[i]...)
+				cp.BrokerTimestamps = append([]int64{}, c.times[name][i]...)
 				if len(p.commits) > 0 && len(brokers[i]) > 0 {
 					b, o := brokers[i][len(brokers[i])-1], p.commits[len(p.commits)-1].Offset
 					if b > o {
