@@ -248,7 +248,8 @@ func TestE6StopBoundary(t *testing.T) {
 		{901_000, protocol.StatusStop},
 	} {
 		var ps protocol.PartitionStatus
-		if (rules{}).partition(&ps, "t", 0, cp, tt.nowMs); ps.Status != tt.want || (ps.Why == "") != (tt.want == protocol.StatusOK) {
+		var secs float64
+		if f := (rules{}).partition(&ps, "t", 0, cp, tt.nowMs, &secs); ps.Status != tt.want || (f.kind == whyNone) != (tt.want == protocol.StatusOK) {
 			got := ps.Status
 			t.Errorf("now %d: %v, want %v", tt.nowMs, got, tt.want)
 		}

@@ -1,9 +1,10 @@
 package evaluator
 
 import (
-	"fmt"
 	"math"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/warrenlag/warren/protocol"
 )
@@ -30,15 +31,21 @@ func (ru rules) evaluate(cluster, group string, topics protocol.ConsumerTopics, 
 	for _, name := range names {
 		n += len(topics[name])
 	}
-	// One allocation for every partition's status.
+	// One allocation for every partition's status, one for their lags in time,
+	// and one string for all the reasons.
 	slab := make([]protocol.PartitionStatus, n)
+	seconds := make([]float64, n)
+	whys := whyText{parts: make([]*protocol.PartitionStatus, 0, n), ends: make([]int, 0, n)}
 	st.Partitions = make([]*protocol.PartitionStatus, 0, n)
 	complete := 0
 	for _, name := range names {
 		for p, cp := range topics[name] {
 			ps := &slab[0]
 			slab = slab[1:]
-			ru.partition(ps, name, int32(p), cp, nowMs)
+			if f := ru.partition(ps, name, int32(p), cp, nowMs, &seconds[0]); f.kind != whyNone {
+				whys.add(ps, f)
+			}
+			seconds = seconds[1:]
 			st.Partitions = append(st.Partitions, ps)
 			st.TotalLag += ps.CurrentLag
 			if ps.Complete == 1 {
@@ -57,6 +64,7 @@ func (ru rules) evaluate(cluster, group string, topics protocol.ConsumerTopics, 
 			}
 		}
 	}
+	whys.set()
 	st.TotalPartitions = len(st.Partitions)
 	if st.TotalPartitions > 0 {
 		st.Complete = float32(complete) / float32(st.TotalPartitions)
@@ -70,13 +78,14 @@ func notFound(cluster, group string) *protocol.ConsumerGroupStatus {
 		Complete: 1, Partitions: []*protocol.PartitionStatus{}}
 }
 
-// partition applies the rules to one partition, writing into ps. Start and End
-// point into cp, which the evaluation owns (storage's reply is a private copy);
-// callers get copies from view.
-func (ru rules) partition(ps *protocol.PartitionStatus, topic string, id int32, cp *protocol.ConsumerPartition, nowMs int64) {
+// partition applies the rules to one partition, writing into ps, and returns
+// the facts of why it is not OK. Start and End point into cp, which the
+// evaluation owns (storage's reply is a private copy); callers get copies from
+// view. secs is where the lag in time goes.
+func (ru rules) partition(ps *protocol.PartitionStatus, topic string, id int32, cp *protocol.ConsumerPartition, nowMs int64, secs *float64) (f facts) {
 	*ps = protocol.PartitionStatus{Topic: topic, Partition: id, Status: protocol.StatusOK}
 	if cp == nil {
-		return
+		return f
 	}
 	ps.Owner, ps.ClientID, ps.CurrentLag = cp.Owner, cp.ClientID, cp.CurrentLag
 	// The window: non-nil entries, which storage puts after the nils.
@@ -92,17 +101,19 @@ func (ru rules) partition(ps *protocol.PartitionStatus, topic string, id int32, 
 		}
 	}
 	if len(w) == 0 {
-		return
+		return f
 	}
 	ps.Start, ps.End = w[0], w[len(w)-1]
 	ps.Complete = float32(len(w)) / float32(len(cp.Offsets))
-	if secs, estimated, ok := lagTime(ps.End.Offset, cp.BrokerOffsets, cp.BrokerTimestamps, nowMs); ok {
-		ps.LagSeconds, ps.LagEstimated = &secs, estimated
+	if s, estimated, ok := lagTime(ps.End.Offset, cp.BrokerOffsets, cp.BrokerTimestamps, nowMs); ok {
+		*secs = s
+		ps.LagSeconds, ps.LagEstimated = secs, estimated
 	}
 	if ps.Complete < ru.minimumComplete {
-		return
+		return f
 	}
-	ps.Status, ps.Why = ru.judge(w, cp, nowMs)
+	ps.Status, f = ru.judge(w, cp, nowMs)
+	return f
 }
 
 // lagTime estimates how far behind a consumer at offset commit is in time: how
@@ -143,14 +154,15 @@ func compact(w []*protocol.ConsumerOffset) []*protocol.ConsumerOffset {
 	return out
 }
 
-// judge applies rules R1 to R7, in order, to a non-empty window w, and says
-// why for a status worse than OK.
-func (ru rules) judge(w []*protocol.ConsumerOffset, cp *protocol.ConsumerPartition, nowMs int64) (protocol.StatusConstant, string) {
+// judge applies rules R1 to R7, in order, to a non-empty window w, and gives
+// the facts of why for a status worse than OK.
+func (ru rules) judge(w []*protocol.ConsumerOffset, cp *protocol.ConsumerPartition, nowMs int64) (protocol.StatusConstant, facts) {
 	first, last := w[0], w[len(w)-1]
 	span := (last.Timestamp - first.Timestamp) / 1000
+	lag := int64(cp.CurrentLag)
 	// R1: caught up.
 	if cp.CurrentLag <= ru.allowedLag {
-		return protocol.StatusOK, ""
+		return protocol.StatusOK, facts{}
 	}
 	// R2: stopped, unless the broker was at or below the last commit recently.
 	if nowMs-last.Timestamp > last.Timestamp-first.Timestamp {
@@ -162,8 +174,7 @@ func (ru rules) judge(w []*protocol.ConsumerOffset, cp *protocol.ConsumerPartiti
 			}
 		}
 		if !caughtUp {
-			return protocol.StatusStop, fmt.Sprintf("STOP: last commit %d s ago, window spans %d s; lag %d, and no broker reading (%d kept) was at or below offset %d",
-				(nowMs-last.Timestamp)/1000, span, cp.CurrentLag, len(cp.BrokerOffsets), last.Offset)
+			return protocol.StatusStop, facts{whyStop, [4]int64{(nowMs - last.Timestamp) / 1000, span, lag, int64(len(cp.BrokerOffsets))}, last.Offset}
 		}
 	}
 	// R3: the first drop in offsets, not climbed back from.
@@ -177,8 +188,7 @@ func (ru rules) judge(w []*protocol.ConsumerOffset, cp *protocol.ConsumerPartiti
 				}
 			}
 			if !recovered {
-				return protocol.StatusRewind, fmt.Sprintf("REWIND: committed offset fell from %d to %d and has not climbed back (newest %d)",
-					w[k-1].Offset, w[k].Offset, last.Offset)
+				return protocol.StatusRewind, facts{whyRewind, [4]int64{w[k-1].Offset, w[k].Offset, last.Offset}, 0}
 			}
 			break
 		}
@@ -186,7 +196,7 @@ func (ru rules) judge(w []*protocol.ConsumerOffset, cp *protocol.ConsumerPartiti
 	// R4: a known lag within the allowance anywhere in the window.
 	for _, o := range w {
 		if o.Lag != nil && o.Lag.Value <= ru.allowedLag {
-			return protocol.StatusOK, ""
+			return protocol.StatusOK, facts{}
 		}
 	}
 	// R5: not moving.
@@ -198,18 +208,17 @@ func (ru rules) judge(w []*protocol.ConsumerOffset, cp *protocol.ConsumerPartiti
 		}
 	}
 	if stalled {
-		return protocol.StatusStall, fmt.Sprintf("STALL: offset %d unchanged over %d commits spanning %d s while the lag is %d",
-			first.Offset, len(w), span, cp.CurrentLag)
+		return protocol.StatusStall, facts{whyStall, [4]int64{first.Offset, int64(len(w)), span, lag}, 0}
 	}
 	// R6: known lags never decreasing.
 	var prev, firstLag *protocol.Lag
-	known := 0
+	known := int64(0)
 	for _, o := range w {
 		if o.Lag == nil {
 			continue
 		}
 		if prev != nil && o.Lag.Value < prev.Value {
-			return protocol.StatusOK, "" // R7
+			return protocol.StatusOK, facts{} // R7
 		}
 		if firstLag == nil {
 			firstLag = o.Lag
@@ -218,10 +227,102 @@ func (ru rules) judge(w []*protocol.ConsumerOffset, cp *protocol.ConsumerPartiti
 		known++
 	}
 	if known == 0 {
-		return protocol.StatusWarning, fmt.Sprintf("WARN: lag %d and no commit in the window has a known lag to show it falling", cp.CurrentLag)
+		return protocol.StatusWarning, facts{whyWarnUnknown, [4]int64{lag}, 0}
 	}
-	return protocol.StatusWarning, fmt.Sprintf("WARN: lag did not decrease over %d commits spanning %d s (%d to %d)",
-		known, span, firstLag.Value, prev.Value)
+	return protocol.StatusWarning, facts{whyWarn, [4]int64{known, span, int64(firstLag.Value), int64(prev.Value)}, 0}
+}
+
+// Why a partition is not OK: the rule that decided and the window's numbers.
+const (
+	whyNone = iota
+	whyStop
+	whyRewind
+	whyStall
+	whyWarn
+	whyWarnUnknown
+)
+
+type facts struct {
+	kind int
+	n    [4]int64
+	m    int64
+}
+
+// whyText writes the reasons of every partition of an evaluation into one
+// buffer, which becomes one string that each partition's Why is a slice of.
+type whyText struct {
+	buf   strings.Builder
+	parts []*protocol.PartitionStatus
+	ends  []int
+	num   []byte
+}
+
+func (t *whyText) add(ps *protocol.PartitionStatus, f facts) {
+	if t.buf.Cap() == 0 {
+		t.buf.Grow(96 * cap(t.parts)) // about one reason's length each
+	}
+	b := &t.buf
+	num := func(v int64) {
+		t.num = strconv.AppendInt(t.num[:0], v, 10)
+		b.Write(t.num)
+	}
+	str := func(s string) { b.WriteString(s) }
+	switch f.kind {
+	case whyStop:
+		str("STOP: last commit ")
+		num(f.n[0])
+		str(" s ago, window spans ")
+		num(f.n[1])
+		str(" s; lag ")
+		num(f.n[2])
+		str(", and no broker reading (")
+		num(f.n[3])
+		str(" kept) was at or below offset ")
+		num(f.m)
+	case whyRewind:
+		str("REWIND: committed offset fell from ")
+		num(f.n[0])
+		str(" to ")
+		num(f.n[1])
+		str(" and has not climbed back (newest ")
+		num(f.n[2])
+		str(")")
+	case whyStall:
+		str("STALL: offset ")
+		num(f.n[0])
+		str(" unchanged over ")
+		num(f.n[1])
+		str(" commits spanning ")
+		num(f.n[2])
+		str(" s while the lag is ")
+		num(f.n[3])
+	case whyWarn:
+		str("WARN: lag did not decrease over ")
+		num(f.n[0])
+		str(" commits spanning ")
+		num(f.n[1])
+		str(" s (")
+		num(f.n[2])
+		str(" to ")
+		num(f.n[3])
+		str(")")
+	case whyWarnUnknown:
+		str("WARN: lag ")
+		num(f.n[0])
+		str(" and no commit in the window has a known lag to show it falling")
+	}
+	t.parts = append(t.parts, ps)
+	t.ends = append(t.ends, b.Len())
+}
+
+// set gives each partition its reason.
+func (t *whyText) set() {
+	all := t.buf.String() // no copy: the reasons share one allocation
+	start := 0
+	for i, ps := range t.parts {
+		ps.Why = all[start:t.ends[i]]
+		start = t.ends[i]
+	}
 }
 
 // view returns a copy of st for one caller: every partition with showAll, only
