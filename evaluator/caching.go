@@ -63,8 +63,9 @@ type cached struct {
 }
 
 type evaluation struct {
-	done chan struct{}
-	st   *protocol.ConsumerGroupStatus
+	done    chan struct{}
+	st      *protocol.ConsumerGroupStatus
+	waiters int // requests sharing this evaluation, besides the one running it
 }
 
 // Configure reads expire-cache (default 10 s; negative is an error),
@@ -179,7 +180,12 @@ func (m *CachingEvaluator) serve(r *protocol.EvaluatorRequest) {
 		m.Log.Warn("evaluator request without a Reply channel dropped", zap.String("cluster", r.Cluster), zap.String("group", r.Group))
 		return
 	}
-	st := view(m.status(r.Cluster, r.Group), r.ShowAll)
+	st, owned := m.status(r.Cluster, r.Group)
+	if owned {
+		st = filter(st, r.ShowAll)
+	} else {
+		st = view(st, r.ShowAll)
+	}
 	t := time.NewTimer(replyWait)
 	defer t.Stop()
 	select {
@@ -191,21 +197,24 @@ func (m *CachingEvaluator) serve(r *protocol.EvaluatorRequest) {
 }
 
 // status returns the group's evaluation from the cache, or evaluates it (once
-// for all concurrent requests). The result is shared: callers copy it.
-func (m *CachingEvaluator) status(cluster, group string) *protocol.ConsumerGroupStatus {
+// for all concurrent requests). A shared result must be copied by its callers;
+// owned says the result is the caller's alone (not cached, no one waited for
+// it), so that it needs no copy.
+func (m *CachingEvaluator) status(cluster, group string) (st *protocol.ConsumerGroupStatus, owned bool) {
 	k := groupKey{cluster, group}
 	m.mu.Lock()
 	if c, ok := m.cache[k]; ok {
 		if m.now().Before(c.expires) {
 			m.mu.Unlock()
-			return c.st
+			return c.st, false
 		}
 		delete(m.cache, k)
 	}
 	if e, ok := m.inflight[k]; ok {
+		e.waiters++
 		m.mu.Unlock()
 		<-e.done
-		return e.st
+		return e.st, false
 	}
 	e := &evaluation{done: make(chan struct{})}
 	m.inflight[k] = e
@@ -213,14 +222,16 @@ func (m *CachingEvaluator) status(cluster, group string) *protocol.ConsumerGroup
 
 	e.st = m.evaluate(cluster, group)
 	m.mu.Lock()
-	delete(m.inflight, k)
-	if e.st.Status != protocol.StatusNotFound && m.expire > 0 {
+	delete(m.inflight, k) // from here on no one can join e
+	cache := e.st.Status != protocol.StatusNotFound && m.expire > 0
+	if cache {
 		m.cache[k] = cached{st: e.st, expires: m.now().Add(m.expire)}
 		m.sweep()
 	}
+	owned = !cache && e.waiters == 0
 	m.mu.Unlock()
 	close(e.done)
-	return e.st
+	return e.st, owned
 }
 
 // sweep drops expired entries once the cache has doubled since the last sweep.

@@ -360,6 +360,22 @@ func view(st *protocol.ConsumerGroupStatus, showAll bool) *protocol.ConsumerGrou
 	return &out
 }
 
+// filter narrows st, which the caller owns, to what it asked for: without
+// showAll only the partitions worse than OK are listed.
+func filter(st *protocol.ConsumerGroupStatus, showAll bool) *protocol.ConsumerGroupStatus {
+	if showAll {
+		return st
+	}
+	listed := make([]*protocol.PartitionStatus, 0)
+	for _, ps := range st.Partitions {
+		if ps.Status != protocol.StatusOK {
+			listed = append(listed, ps)
+		}
+	}
+	st.Partitions = listed
+	return st
+}
+
 // offsetAndLag holds a copied commit and its lag in one allocation.
 type offsetAndLag struct {
 	o   protocol.ConsumerOffset
