@@ -154,36 +154,42 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 			return configErr(err)
 		}
 	}
-	var kafkaCounters []kafkaCounter
+	var kafkaModules []namedModule
+	floats := func(m map[string]uint64) map[string]float64 {
+		out := make(map[string]float64, len(m))
+		for k, v := range m {
+			out[k] = float64(v)
+		}
+		return out
+	}
+	kafkaStat := func(f func(kafka.Stats) float64) func() map[string]float64 {
+		return func() map[string]float64 {
+			out := map[string]float64{}
+			for _, m := range kafkaModules {
+				out[m.name] = f(m.m.Stats())
+			}
+			return out
+		}
+	}
 	metricsHandler := metrics.Handler(metrics.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel,
 		Log: log, Counters: []metrics.Counter{
 			{Name: "warren_storage_requests_total", Help: "Requests storage took, by type.", Label: "type",
-				Read: func() map[string]uint64 { r, _ := st.Stats(); return r }},
+				Read: func() map[string]float64 { r, _ := st.Stats(); return floats(r) }},
 			{Name: "warren_storage_drops_total", Help: "Requests storage dropped, by reason.", Label: "reason",
-				Read: func() map[string]uint64 { _, d := st.Stats(); return d }},
+				Read: func() map[string]float64 { _, d := st.Stats(); return floats(d) }},
 			{Name: "warren_evaluations_total", Help: "Group evaluations done (cache misses).",
-				Read: func() map[string]uint64 { e, _ := ev.Stats(); return map[string]uint64{"": e} }},
+				Read: func() map[string]float64 { e, _ := ev.Stats(); return map[string]float64{"": float64(e)} }},
 			{Name: "warren_evaluator_dropped_total", Help: "Evaluator requests that could not be answered.",
-				Read: func() map[string]uint64 { _, d := ev.Stats(); return map[string]uint64{"": d} }},
+				Read: func() map[string]float64 { _, d := ev.Stats(); return map[string]float64{"": float64(d)} }},
 			{Name: "warren_kafka_errors_total", Help: "Failed Kafka requests, by module.", Label: "module",
-				Read: func() map[string]uint64 {
-					out := map[string]uint64{}
-					for _, k := range kafkaCounters {
-						out[k.name] = k.errors()
-					}
-					return out
-				}},
+				Read: kafkaStat(func(s kafka.Stats) float64 { return float64(s.Errors) })},
+			{Name: "warren_kafka_rounds_total", Help: "Rounds done by module: offset rounds of a cluster, polls of an admin source, records read from the offsets topic.", Label: "module",
+				Read: kafkaStat(func(s kafka.Stats) float64 { return float64(s.Rounds) })},
+			{Name: "warren_kafka_last_round_seconds", Help: "How long the last offset round or admin poll took, by module.", Label: "module", Gauge: true,
+				Read: kafkaStat(func(s kafka.Stats) float64 { return s.LastRound.Seconds() })},
 		}})
 	server := httpapi.New(httpapi.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel, Metrics: metricsHandler, Config: cfg, Level: &level,
 		Log: log.With(zap.String("type", "coordinator"), zap.String("name", "httpserver"))})
-	type module interface {
-		Start() error
-		Stop()
-	}
-	var clusters, consumers []struct {
-		name string
-		m    module
-	}
 	var errs []error
 	refresh := map[string]time.Duration{}
 	for _, c := range cfg.Clusters {
@@ -194,11 +200,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 			continue
 		}
 		refresh[c.Name] = c.OffsetRefresh
-		kafkaCounters = append(kafkaCounters, kafkaCounter{"cluster." + c.Name, m.Errors.Load})
-		clusters = append(clusters, struct {
-			name string
-			m    module
-		}{"cluster." + c.Name, m})
+		kafkaModules = append(kafkaModules, namedModule{"cluster." + c.Name, m})
 	}
 	for _, c := range cfg.Consumers {
 		mlog := log.With(zap.String("type", "module"), zap.String("coordinator", "consumer"), zap.String("name", c.Name))
@@ -207,10 +209,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 			errs = append(errs, err)
 			continue
 		}
-		consumers = append(consumers, struct {
-			name string
-			m    module
-		}{"consumer." + c.Name, m})
+		kafkaModules = append(kafkaModules, namedModule{"consumer." + c.Name, m})
 	}
 	if len(errs) > 0 {
 		return configErr(errors.Join(errs...))
@@ -239,16 +238,11 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 		return fail(err)
 	}
 	started = append(started, stopper{"httpserver", server.Stop})
-	for _, group := range [][]struct {
-		name string
-		m    module
-	}{clusters, consumers} {
-		for _, c := range group {
-			if err := c.m.Start(); err != nil {
-				return fail(err)
-			}
-			started = append(started, stopper{c.name, c.m.Stop})
+	for _, k := range kafkaModules { // clusters, then consumers
+		if err := k.m.Start(); err != nil {
+			return fail(err)
 		}
+		started = append(started, stopper{k.name, k.m.Stop})
 	}
 	server.SetReady()
 	addrs := server.Addrs()
@@ -279,10 +273,10 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 	return 0
 }
 
-// kafkaCounter reads a Kafka module's error count.
-type kafkaCounter struct {
-	name   string
-	errors func() uint64
+// namedModule is a Kafka module and the name its metrics carry.
+type namedModule struct {
+	name string
+	m    kafka.Module
 }
 
 // summarize prints, every period until ctx ends, one line per group of the

@@ -150,6 +150,11 @@ address = "127.0.0.1:0"
 		base := "http://" + addr
 		waitFor(t, base+"/burrow/admin/ready", func(s int, b string) bool { return s == 200 && b == "READY" })
 		waitFor(t, base+"/v3/kafka/local/topic", func(s int, b string) bool { return strings.Contains(b, `"topics":["orders"]`) })
+		waitFor(t, base+"/metrics", func(s int, b string) bool {
+			return s == 200 && strings.Contains(b, `burrow_kafka_topic_partition_offset{cluster="local",partition="1",topic="orders"} 0`) &&
+				strings.Contains(b, `warren_kafka_rounds_total{module="cluster.local"}`) &&
+				strings.Contains(b, `warren_storage_requests_total{type="StorageSetBrokerOffset"}`)
+		})
 		if _, err := os.Stat(filepath.Join(dir, "warren.pid")); err != nil {
 			t.Errorf("no PID file: %v", err)
 		}

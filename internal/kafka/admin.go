@@ -43,8 +43,14 @@ type AdminSource struct {
 	warnings throttle
 
 	// Errors counts failed Kafka requests; Polls counts completed polls.
-	Errors atomic.Uint64
-	Polls  atomic.Uint64
+	Errors    atomic.Uint64
+	Polls     atomic.Uint64
+	lastRound atomic.Int64 // ns
+}
+
+// Stats returns the source's counts.
+func (a *AdminSource) Stats() Stats {
+	return Stats{Errors: a.Errors.Load(), Rounds: a.Polls.Load(), LastRound: time.Duration(a.lastRound.Load())}
 }
 
 type polledGroup struct {
@@ -122,6 +128,8 @@ func (a *AdminSource) accept(group string) bool {
 
 // Poll reads every group's offsets and owners once and sends what changed.
 func (a *AdminSource) Poll(ctx context.Context) {
+	start := time.Now()
+	defer func() { a.lastRound.Store(int64(time.Since(start))) }()
 	listed, err := a.adm.ListGroups(ctx)
 	if err != nil && len(listed) == 0 {
 		if ctx.Err() == nil {

@@ -45,7 +45,13 @@ type Cluster struct {
 	// Errors counts failed Kafka requests (for metrics).
 	Errors atomic.Uint64
 	// Rounds counts offset rounds completed.
-	Rounds atomic.Uint64
+	Rounds    atomic.Uint64
+	lastRound atomic.Int64 // ns
+}
+
+// Stats returns the module's counts.
+func (c *Cluster) Stats() Stats {
+	return Stats{Errors: c.Errors.Load(), Rounds: c.Rounds.Load(), LastRound: time.Duration(c.lastRound.Load())}
 }
 
 type topicInfo struct {
@@ -195,6 +201,7 @@ func (c *Cluster) refresh(ctx context.Context) {
 // offsets records the newest offset of every partition that has a leader. The
 // client sends one ListOffsets request per leader broker.
 func (c *Cluster) offsets(ctx context.Context) {
+	start := time.Now()
 	c.mu.Lock()
 	need := c.needRefresh || c.topics == nil
 	c.mu.Unlock()
@@ -244,6 +251,7 @@ func (c *Cluster) offsets(ctx context.Context) {
 		}
 	}
 	c.Rounds.Add(1)
+	c.lastRound.Store(int64(time.Since(start)))
 }
 
 // Reap deletes from storage every group of this cluster that Kafka no longer

@@ -14,6 +14,17 @@ import (
 type Module interface {
 	Start() error
 	Stop()
+	// Stats returns the module's counts, for metrics.
+	Stats() Stats
+}
+
+// Stats are a Kafka module's counts: failed Kafka requests, rounds done (offset
+// rounds of a cluster module, polls of an admin source, records read from the
+// offsets topic), and how long the last round took.
+type Stats struct {
+	Errors    uint64
+	Rounds    uint64
+	LastRound time.Duration
 }
 
 // NewConsumer returns the consumer module that cfg.OffsetsSource asks for: the
@@ -60,6 +71,13 @@ func (a *autoSource) Start() error {
 	}
 	a.active = a.admin
 	return nil
+}
+
+func (a *autoSource) Stats() Stats {
+	if a.active == nil {
+		return Stats{}
+	}
+	return a.active.Stats()
 }
 
 func (a *autoSource) Stop() {

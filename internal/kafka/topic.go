@@ -200,5 +200,10 @@ func (s *TopicSource) Stop() {
 	s.cancel = nil
 }
 
+// Stats returns the source's counts; its rounds are the records read.
+func (s *TopicSource) Stats() Stats {
+	return Stats{Errors: s.Errors.Load(), Rounds: s.Records.Load()}
+}
+
 // Skips returns the records skipped, by reason.
 func (s *TopicSource) Skips() map[string]uint64 { return s.dec.Skips() }

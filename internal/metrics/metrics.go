@@ -20,11 +20,12 @@ import (
 	"github.com/warrenlag/warren/protocol"
 )
 
-// Counter is a named source of counts by label value, such as storage's drops
-// by reason.
+// Counter is a named source of values by label value, such as storage's drops
+// by reason. It is exported as a counter, or as a gauge with Gauge set.
 type Counter struct {
 	Name, Help, Label string
-	Read              func() map[string]uint64
+	Gauge             bool
+	Read              func() map[string]float64
 }
 
 // Options are what the collector reads.
@@ -248,6 +249,10 @@ func (cs counters) Collect(ch chan<- prometheus.Metric) {
 			labels = []string{c.Label}
 		}
 		d := prometheus.NewDesc(c.Name, c.Help, labels, nil)
+		kind := prometheus.CounterValue
+		if c.Gauge {
+			kind = prometheus.GaugeValue
+		}
 		values := c.Read()
 		keys := make([]string, 0, len(values))
 		for k := range values {
@@ -256,10 +261,10 @@ func (cs counters) Collect(ch chan<- prometheus.Metric) {
 		sort.Strings(keys)
 		for _, k := range keys {
 			if c.Label == "" {
-				ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(values[k]))
+				ch <- prometheus.MustNewConstMetric(d, kind, values[k])
 				continue
 			}
-			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(values[k]), k)
+			ch <- prometheus.MustNewConstMetric(d, kind, values[k], k)
 		}
 	}
 }

@@ -63,7 +63,7 @@ func TestScrape(t *testing.T) {
 	defer ec.Stop()
 	h := Handler(Options{Storage: sc.App.StorageChannel, Evaluator: sc.App.EvaluatorChannel,
 		Counters: []Counter{{Name: "warren_test_total", Help: "a test counter", Label: "reason",
-			Read: func() map[string]uint64 { return map[string]uint64{"expired": 3} }}}})
+			Read: func() map[string]float64 { return map[string]float64{"expired": 3} }}}})
 	families := scrape(t, h)
 	want := map[string][]string{
 		"burrow_kafka_consumer_status": {
