@@ -190,6 +190,33 @@ func (c *Collector) Gather() ([]*dto.MetricFamily, error) {
 	return out, nil
 }
 
+// Describe sends nothing: the collector is unchecked, as its series change with
+// every scrape.
+func (c *Collector) Describe(chan<- *prometheus.Desc) {}
+
+// Collect makes the collector a prometheus.Collector too, for a registry of
+// one's own: it sends the families of one Gather as metrics. Warren's /metrics
+// handler uses Gather directly, which skips the registry's per-series work.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	fams, _ := c.Gather()
+	for _, f := range fams {
+		var names []string
+		if len(f.Metric) > 0 {
+			for _, l := range f.Metric[0].Label {
+				names = append(names, l.GetName())
+			}
+		}
+		d := prometheus.NewDesc(f.GetName(), f.GetHelp(), names, nil)
+		for _, m := range f.Metric {
+			values := make([]string, len(m.Label))
+			for i, l := range m.Label {
+				values[i] = l.GetValue()
+			}
+			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, m.GetGauge().GetValue(), values...)
+		}
+	}
+}
+
 // ask sends a storage fetch and waits for its answer.
 func (c *Collector) ask(ctx context.Context, r *protocol.StorageRequest) (any, bool, error) {
 	r.Reply = make(chan any, 1)

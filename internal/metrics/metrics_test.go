@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -94,5 +95,27 @@ func TestScrape(t *testing.T) {
 		if families[name] == nil {
 			t.Errorf("no %s", name)
 		}
+	}
+}
+
+// TestAsCollector: registered in a registry of one's own, the collector gives
+// the same series as the handler.
+func TestAsCollector(t *testing.T) {
+	ec, sc := evaluator.StorageAndEvaluatorCoordinatorsWithOffsets()
+	defer sc.Stop()
+	defer ec.Stop()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(NewCollector(Options{Storage: sc.App.StorageChannel, Evaluator: sc.App.EvaluatorChannel}))
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*dto.MetricFamily{}
+	for _, f := range fams {
+		byName[f.GetName()] = f
+	}
+	if got := series(byName["burrow_kafka_consumer_lag_total"]); strings.Join(got, ";") !=
+		"cluster=testcluster,consumer_group=testgroup 2421;cluster=testcluster,consumer_group=testgroup2 2921" {
+		t.Errorf("lag totals %q", got)
 	}
 }
