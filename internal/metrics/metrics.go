@@ -65,10 +65,11 @@ var families = [numFamilies]struct{ name, help string }{
 
 // Collector computes Burrow's gauges at every scrape, from storage and the
 // evaluator, so that no stale series is ever exported. It is a
-// prometheus.Gatherer rather than a Collector: it writes the metric families
-// directly, already in order and sharing one set of labels among a partition's
-// series, because a registry's per-series checks and sort cost seconds for the
-// hundreds of thousands of series a large cluster has.
+// prometheus.Collector, and also a prometheus.Gatherer, which is what /metrics
+// uses: Gather writes the metric families directly, already in order and sharing
+// one set of labels among a partition's series, because a registry's per-series
+// checks and sort cost seconds for the hundreds of thousands of series a large
+// cluster has.
 type Collector struct {
 	opts Options
 }
