@@ -35,8 +35,7 @@ type AdminSource struct {
 	allow, deny *regexp.Regexp
 	client      *kgo.Client
 	adm         *kadm.Client
-	cancel      context.CancelFunc
-	done        chan struct{}
+	bg          background
 
 	polls    int64
 	groups   map[string]*polledGroup
@@ -89,27 +88,19 @@ func (a *AdminSource) Start() error {
 	if err != nil {
 		return err
 	}
-	runCtx, stop := context.WithCancel(context.Background())
-	a.cancel = stop
-	a.done = make(chan struct{})
-	go a.loop(runCtx)
+	a.bg.start(a.loop)
 	a.log.Info("started: reading committed offsets through the admin API", zap.Duration("interval", a.interval))
 	return nil
 }
 
 // Stop ends polling and closes the connections.
 func (a *AdminSource) Stop() {
-	if a.cancel == nil {
-		return
+	if a.bg.stop() {
+		a.client.Close()
 	}
-	a.cancel()
-	<-a.done
-	a.client.Close()
-	a.cancel = nil
 }
 
 func (a *AdminSource) loop(ctx context.Context) {
-	defer close(a.done)
 	t := time.NewTicker(a.interval)
 	defer t.Stop()
 	for {

@@ -105,6 +105,32 @@ func connect(what string, servers []string, opts []kgo.Opt) (*kgo.Client, *kadm.
 	return client, adm, nil
 }
 
+// background runs a module's loop on its own goroutine until stopped.
+type background struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (b *background) start(loop func(ctx context.Context)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	b.cancel, b.done = cancel, make(chan struct{})
+	go func() {
+		defer close(b.done)
+		loop(ctx)
+	}()
+}
+
+// stop ends the loop and waits for it; it reports whether it was running.
+func (b *background) stop() bool {
+	if b.cancel == nil {
+		return false
+	}
+	b.cancel()
+	<-b.done
+	b.cancel = nil
+	return true
+}
+
 // sender sends requests to storage. It waits for storage rather than dropping,
 // and gives up only when ctx ends (shutdown).
 type sender struct {

@@ -33,8 +33,7 @@ type Cluster struct {
 
 	client *kgo.Client
 	adm    *kadm.Client
-	cancel context.CancelFunc
-	done   chan struct{}
+	bg     background
 
 	mu          sync.Mutex
 	topics      map[string]topicInfo // from the last good metadata refresh
@@ -80,29 +79,21 @@ func (c *Cluster) Start() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), connectTimeout)
 	defer cancel()
-	runCtx, stop := context.WithCancel(context.Background())
-	c.cancel = stop
 	c.refresh(ctx)
-	c.offsets(runCtx)
-	c.done = make(chan struct{})
-	go c.loop(runCtx)
+	c.offsets(ctx)
+	c.bg.start(c.loop)
 	c.log.Info("started", zap.Int("topics", len(c.topics)))
 	return nil
 }
 
 // Stop ends the loop and closes the connections.
 func (c *Cluster) Stop() {
-	if c.cancel == nil {
-		return
+	if c.bg.stop() {
+		c.client.Close()
 	}
-	c.cancel()
-	<-c.done
-	c.client.Close()
-	c.cancel = nil
 }
 
 func (c *Cluster) loop(ctx context.Context) {
-	defer close(c.done)
 	offsets := time.NewTicker(c.cfg.OffsetRefresh)
 	defer offsets.Stop()
 	topics := time.NewTicker(c.cfg.TopicRefresh)
