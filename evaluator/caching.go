@@ -3,6 +3,7 @@ package evaluator
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,8 +16,7 @@ import (
 
 // Bounds of the caching module's work.
 const (
-	maxConcurrent = 256              // evaluations in flight at once
-	replyWait     = time.Minute      // how long an answer waits for its caller
+	maxConcurrent = 256              // evaluations in flight at once (replies waiting to be read do not count)
 	stopWait      = 10 * time.Second // how long Stop lets requests in flight finish
 )
 
@@ -91,18 +91,20 @@ func (m *CachingEvaluator) Configure(name string, configRoot string) {
 		}
 		return f
 	}
-	expire := number("expire-cache", 10)
-	if expire < 0 || expire > 365*24*3600 {
-		errs = append(errs, fmt.Errorf("expire-cache: must be between 0 and a year of seconds, got %v", expire))
+	// Whole seconds and whole messages, as Burrow reads them (1.5 is 1).
+	expire := math.Trunc(number("expire-cache", 10))
+	if !(expire >= 0) || math.IsInf(expire, 0) {
+		errs = append(errs, fmt.Errorf("expire-cache: must not be negative, got %v", expire))
 		expire = 10
 	}
+	expire = min(expire, 100*365*24*3600) // a longer cache is the same as forever
 	minComplete := number("minimum-complete", 0)
-	if minComplete < 0 || minComplete > 1 {
+	if !(minComplete >= 0 && minComplete <= 1) {
 		errs = append(errs, fmt.Errorf("minimum-complete: must be between 0 and 1, got %v", minComplete))
 	}
-	allowed := number("allowed-lag", 0)
-	if allowed < 0 || allowed != float64(uint64(allowed)) {
-		errs = append(errs, fmt.Errorf("allowed-lag: must be a whole number of messages, not negative, got %v", allowed))
+	allowed := math.Trunc(number("allowed-lag", 0))
+	if !(allowed >= 0) || allowed >= math.MaxUint64 {
+		errs = append(errs, fmt.Errorf("allowed-lag: must not be negative, got %v", allowed))
 		allowed = 0
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -142,8 +144,8 @@ func (m *CachingEvaluator) Start() error {
 				m.sem <- struct{}{}
 				m.wg.Add(1)
 				go func() {
-					defer func() { <-m.sem; m.wg.Done() }()
-					m.serve(r)
+					defer m.wg.Done()
+					m.serve(r) // releases its slot once evaluated, before delivering
 				}()
 			}
 		}
@@ -173,9 +175,13 @@ func (m *CachingEvaluator) Stop() error {
 	return nil
 }
 
-// serve answers one request.
+// serve answers one request: exactly one value on its Reply, which is never
+// closed. The evaluation holds one of maxConcurrent slots; delivery does not,
+// so callers that read late hold up no other request. A reply is abandoned only
+// when Stop gives up waiting, or when its caller closed the channel.
 func (m *CachingEvaluator) serve(r *protocol.EvaluatorRequest) {
 	if r.Reply == nil {
+		<-m.sem
 		m.Dropped.Add(1)
 		m.Log.Warn("evaluator request without a Reply channel dropped", zap.String("cluster", r.Cluster), zap.String("group", r.Group))
 		return
@@ -186,13 +192,18 @@ func (m *CachingEvaluator) serve(r *protocol.EvaluatorRequest) {
 	} else {
 		st = view(st, r.ShowAll)
 	}
-	t := time.NewTimer(replyWait)
-	defer t.Stop()
+	<-m.sem
+	defer func() {
+		if recover() != nil {
+			m.Dropped.Add(1)
+			m.Log.Warn("evaluator reply channel closed by its owner", zap.String("cluster", r.Cluster), zap.String("group", r.Group))
+		}
+	}()
 	select {
 	case r.Reply <- st:
-	case <-t.C:
+	case <-m.quit:
 		m.Dropped.Add(1)
-		m.Log.Warn("evaluator reply not read in time", zap.String("cluster", r.Cluster), zap.String("group", r.Group))
+		m.Log.Warn("evaluator stopped before a reply was read", zap.String("cluster", r.Cluster), zap.String("group", r.Group))
 	}
 }
 

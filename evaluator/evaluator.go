@@ -67,7 +67,7 @@ func (ec *Coordinator) Configure() {
 			names = append(names, name)
 		}
 		sort.Strings(names)
-		panic(fmt.Errorf("evaluator: only one evaluator module may be configured, found %d: %v", len(names), names))
+		panic(fmt.Errorf("evaluator: Only one evaluator module must be configured, found %d: %v", len(names), names))
 	}
 	root := "evaluator." + ec.name
 	class := v.GetString(root + ".class-name")
@@ -117,12 +117,9 @@ func (ec *Coordinator) Start() error {
 				if r == nil {
 					continue
 				}
-				select {
-				case out <- r:
-				case <-ec.quit:
-					ec.Log.Warn("evaluator stopping: a request was not forwarded", zap.String("cluster", r.Cluster), zap.String("group", r.Group))
-					return
-				}
+				// A request taken is a request accepted: it is handed over even
+				// if Stop has begun (the module stops after the forwarder).
+				out <- r
 			}
 		}
 	}()

@@ -3,6 +3,7 @@ package evaluator
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 	"time"
@@ -437,7 +438,8 @@ func TestConfigurePanics(t *testing.T) {
 		keys map[string]any
 		want string
 	}{
-		{map[string]any{"evaluator.a.class-name": "caching", "evaluator.b.class-name": "caching"}, "only one evaluator module"},
+		{map[string]any{"evaluator.a.class-name": "caching", "evaluator.b.class-name": "caching"}, "Only one evaluator module must be configured"},
+		{map[string]any{"evaluator.a.class-name": "caching", "evaluator.a.minimum-complete": math.NaN()}, "minimum-complete"},
 		{map[string]any{"evaluator.a.class-name": "nope"}, `unknown evaluator className provided: "nope"`},
 		{map[string]any{"evaluator.a.class-name": "caching", "evaluator.a.expire-cache": -1}, "expire-cache"},
 		{map[string]any{"evaluator.a.class-name": "caching", "evaluator.a.minimum-complete": 1.5}, "minimum-complete"},
@@ -522,5 +524,52 @@ func TestWhyAndLagTime(t *testing.T) {
 	b, _ := json.Marshal(p)
 	if !contains(string(b), `"why":"WARN: lag did not decrease`) || !contains(string(b), `"lag_seconds":68.333}`) {
 		t.Errorf("JSON %s", b)
+	}
+}
+
+// TestSlowReaders: one goroutine sends 300 requests that share one unbuffered
+// Reply channel, then reads them: every one is answered, as in Burrow.
+func TestSlowReaders(t *testing.T) {
+	h := newHarness(t, nil)
+	h.rounds(10, func(i int64) int64 { return 5000 + 100*i }, func(i int64) int64 { return 1000 + 500*i }, e1Times)
+	reply := make(chan *protocol.ConsumerGroupStatus)
+	const n = 300
+	for i := range n {
+		h.app.EvaluatorChannel <- &protocol.EvaluatorRequest{Reply: reply, Cluster: "c", Group: fmt.Sprint("g", i%3)}
+	}
+	for range n {
+		<-reply
+	}
+	// A closed Reply is counted, not a crash.
+	closed := make(chan *protocol.ConsumerGroupStatus)
+	close(closed)
+	h.app.EvaluatorChannel <- &protocol.EvaluatorRequest{Reply: closed, Cluster: "c", Group: "g"}
+	if st := h.eval("g", true); st.Status != protocol.StatusOK {
+		t.Errorf("after a closed Reply: %v", st.Status)
+	}
+}
+
+// TestLenientNumbers: fractions are read as whole seconds and messages, as
+// Burrow reads them, and a very long cache is accepted.
+func TestLenientNumbers(t *testing.T) {
+	for _, tt := range []struct {
+		expire, allowed any
+		wantExpire      time.Duration
+		wantAllowed     uint64
+	}{
+		{1.5, 10.5, time.Second, 10},
+		{"30", "7", 30 * time.Second, 7},
+		{int64(40_000_000), 0, 40_000_000 * time.Second, 0},
+	} {
+		v := viper.New()
+		v.Set("evaluator.e.class-name", "caching")
+		v.Set("evaluator.e.expire-cache", tt.expire)
+		v.Set("evaluator.e.allowed-lag", tt.allowed)
+		ec := &Coordinator{App: &protocol.ApplicationContext{Logger: zap.NewNop(), Viper: v}}
+		ec.Configure()
+		m := ec.module.(*CachingEvaluator)
+		if m.expire != tt.wantExpire || m.rules.allowedLag != tt.wantAllowed {
+			t.Errorf("%v, %v: expire %v, allowed-lag %d", tt.expire, tt.allowed, m.expire, m.rules.allowedLag)
+		}
 	}
 }
