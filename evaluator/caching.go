@@ -265,7 +265,7 @@ func (m *CachingEvaluator) now() time.Time { return m.App.Now() }
 // evaluate fetches the group from storage and applies the rules.
 func (m *CachingEvaluator) evaluate(cluster, group string) *protocol.ConsumerGroupStatus {
 	m.Evaluations.Add(1)
-	req := &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumer, Cluster: cluster, Group: group,
+	req := &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumerTimed, Cluster: cluster, Group: group,
 		Reply: make(chan any, 1)}
 	select {
 	case m.App.StorageChannel <- req:

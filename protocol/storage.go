@@ -57,6 +57,13 @@ const (
 	StorageFetchConsumersForTopic StorageRequestConstant = 11
 )
 
+// StorageFetchConsumerTimed is a Warren addition: a StorageFetchConsumer whose
+// reply also fills ConsumerPartition.BrokerTimestamps, for the evaluator's lag in
+// time. Its value lies far outside Burrow's range and, like every value outside
+// it, its String is "UNKNOWN"; a plain StorageFetchConsumer leaves
+// BrokerTimestamps nil.
+const StorageFetchConsumerTimed StorageRequestConstant = 1 << 20
+
 var storageRequestNames = [...]string{
 	"StorageSetBrokerOffset",
 	"StorageSetConsumerOffset",
@@ -151,8 +158,8 @@ type ConsumerPartition struct {
 	BrokerOffsets []int64 `json:"-"`
 
 	// BrokerTimestamps holds, for each of BrokerOffsets, when it was read (Unix
-	// milliseconds). A Warren addition, not serialised: the evaluator estimates
-	// lag in time from it.
+	// milliseconds). A Warren addition, not serialised, and filled only in reply
+	// to StorageFetchConsumerTimed: the evaluator estimates lag in time from it.
 	BrokerTimestamps []int64 `json:"-"`
 
 	// Owner is the host that owns the partition, if known.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 
 	"go.uber.org/zap"
 
@@ -22,6 +23,7 @@ type Coordinator struct {
 
 	module  Module
 	name    string
+	mu      sync.Mutex // serialises Start and Stop
 	running bool
 	done    chan struct{}
 }
@@ -86,6 +88,8 @@ func (sc *Coordinator) logger() *zap.Logger {
 // Start starts the module, then forwards App.StorageChannel to it. A module that
 // fails to start is returned as an error, and nothing is forwarded.
 func (sc *Coordinator) Start() error {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
 	if sc.module == nil {
 		return errors.New("storage: Start called before Configure")
 	}
@@ -122,10 +126,16 @@ func (sc *Coordinator) Start() error {
 // Stop stops forwarding once every request sent before it has been forwarded,
 // then stops the module, which applies or answers all of them. It returns nil.
 func (sc *Coordinator) Stop() error {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
 	sc.logger().Info("stopping")
 	if sc.running {
-		sc.App.StorageChannel <- stopForwarding
-		<-sc.done
+		select {
+		case <-sc.done: // the forwarder ended: someone closed App.StorageChannel
+		default:
+			sc.sendStop()
+			<-sc.done
+		}
 		sc.running = false
 	}
 	if sc.module != nil {
@@ -134,6 +144,13 @@ func (sc *Coordinator) Stop() error {
 		}
 	}
 	return nil
+}
+
+// sendStop asks the forwarder to end after what was sent before; a channel
+// closed meanwhile ends it too.
+func (sc *Coordinator) sendStop() {
+	defer func() { recover() }() // send on a channel closed by its owner
+	sc.App.StorageChannel <- stopForwarding
 }
 
 // Stats returns the requests the module took by type and dropped by reason,

@@ -165,3 +165,40 @@ func clusters(t *testing.T, ch chan *protocol.StorageRequest) []string {
 	}
 	return v.([]string)
 }
+
+// TestStopAfterClose: a caller that closed App.StorageChannel does not make Stop
+// panic, and Stop may be called from two goroutines at once.
+func TestStopAfterClose(t *testing.T) {
+	app := newApp(nil)
+	sc := &Coordinator{App: app}
+	sc.Configure()
+	if err := sc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	close(app.StorageChannel)
+	done := make(chan struct{})
+	go func() { sc.Stop(); close(done) }()
+	if err := sc.Stop(); err != nil {
+		t.Error(err)
+	}
+	<-done
+}
+
+// TestWhitelistWithoutValue: an old key given with no value (YAML) is rejected
+// too.
+func TestWhitelistWithoutValue(t *testing.T) {
+	v := viper.New()
+	v.SetConfigType("yaml")
+	if err := v.ReadConfig(strings.NewReader("storage:\n  s:\n    class-name: inmemory\n    group-whitelist:\n")); err != nil {
+		t.Fatal(err)
+	}
+	msg := func() (msg string) {
+		defer func() { msg = fmt.Sprint(recover()) }()
+		(&Coordinator{App: &protocol.ApplicationContext{Logger: zap.NewNop(), Viper: v,
+			StorageChannel: make(chan *protocol.StorageRequest)}}).Configure()
+		return ""
+	}()
+	if !strings.Contains(msg, "group-whitelist") {
+		t.Errorf("panic %q", msg)
+	}
+}

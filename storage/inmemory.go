@@ -66,8 +66,9 @@ func (module *InMemoryStorage) Configure(name string, configRoot string) {
 // value that is not a number is an error naming its key.
 func readConfig(v *viper.Viper, root string) (offsets.Config, int, error) {
 	var errs []error
+	given := v.GetStringMap(root) // holds keys given without a value too
 	for _, old := range []string{"group-whitelist", "group-blacklist"} {
-		if v.IsSet(root + "." + old) {
+		if _, ok := given[old]; ok || v.IsSet(root+"."+old) {
 			errs = append(errs, fmt.Errorf("%s: no longer supported; please change configurations to allowlist and denylist (group-allowlist, group-denylist)", old))
 		}
 	}

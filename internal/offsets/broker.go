@@ -88,7 +88,7 @@ func (s *Store) setBroker(r *protocol.StorageRequest) {
 	}
 	count := max(known, int(r.TopicPartitionCount))
 	if int(r.Partition) >= count {
-		s.drops.add(noPartition, r)
+		s.drops.add(brokerPartition, r)
 		return
 	}
 	if t == nil {

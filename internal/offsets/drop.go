@@ -22,6 +22,7 @@ var (
 	ErrNoTopic           = errors.New("topic has no broker offsets")
 	ErrNegativePartition = errors.New("negative partition")
 	ErrNoPartition       = errors.New("partition not below the topic's partition count")
+	ErrBrokerPartition   = errors.New("broker offset for a partition not below the topic's partition count")
 	ErrNoBrokerOffset    = errors.New("partition has no broker offset yet")
 	ErrPartitionCount    = errors.New("partition count above max-partitions")
 	ErrTooOld            = errors.New("commit older than every commit of a full window")
@@ -44,6 +45,7 @@ const (
 	noTopic
 	negativePartition
 	noPartition
+	brokerPartition
 	noBrokerOffset
 	partitionCount
 	tooOld
@@ -68,6 +70,7 @@ var reasons = [numReasons]struct {
 	noTopic:           {ErrNoTopic, "no_topic", zap.DebugLevel},
 	negativePartition: {ErrNegativePartition, "negative_partition", zap.WarnLevel},
 	noPartition:       {ErrNoPartition, "no_partition", zap.DebugLevel},
+	brokerPartition:   {ErrBrokerPartition, "broker_partition_out_of_range", zap.WarnLevel},
 	noBrokerOffset:    {ErrNoBrokerOffset, "no_broker_offset", zap.DebugLevel},
 	partitionCount:    {ErrPartitionCount, "partition_count", zap.WarnLevel},
 	tooOld:            {ErrTooOld, "too_old", zap.DebugLevel},

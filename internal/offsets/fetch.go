@@ -13,7 +13,7 @@ import (
 // The copy is built in a few large allocations (all partitions, all commits, all
 // lags of the group at once) rather than one per value: that is most of its cost.
 func (sh *shard) fetchConsumer(m *msg) (protocol.ConsumerTopics, bool) {
-	s, r := sh.s, m.r
+	s, r := sh.s, &m.r
 	groups := sh.groups[m.cl]
 	g := groups[r.Group]
 	if g == nil {
@@ -111,7 +111,9 @@ func (sh *shard) fetchConsumer(m *msg) (protocol.ConsumerTopics, bool) {
 				lo, end := start, int(bounds[p])
 				start = end
 				cp.BrokerOffsets = history[lo:end:end]
-				cp.BrokerTimestamps = times[lo:end:end]
+				if m.timed {
+					cp.BrokerTimestamps = times[lo:end:end]
+				}
 				if pt.n > 0 && end > lo {
 					newestBroker := history[end-1]
 					newest := cp.Offsets[size-1].Offset

@@ -86,7 +86,7 @@ func newShard(s *Store, clusters int) *shard {
 
 // do applies one request.
 func (sh *shard) do(m *msg) {
-	r := m.r
+	r := &m.r
 	switch r.RequestType {
 	case protocol.StorageSetConsumerOffset:
 		sh.setOffset(m)
@@ -200,7 +200,7 @@ func (sh *shard) partition(cl int32, group string, g *group, name string, p int,
 
 // setOffset applies a StorageSetConsumerOffset, in the order of the spec's steps.
 func (sh *shard) setOffset(m *msg) {
-	s, r := sh.s, m.r
+	s, r := sh.s, &m.r
 	now := m.now
 	if r.Timestamp < now-sh.set.expireMs {
 		s.drops.add(expired, r)
@@ -334,7 +334,7 @@ func place(ring []entry, sp *span, c entry, broker int64, minDistMs int64) place
 
 // setOwner applies a StorageSetConsumerOwner.
 func (sh *shard) setOwner(m *msg) {
-	r := m.r
+	r := &m.r
 	if g, pt, _ := sh.window(m); g != nil {
 		pt.owner = g.ownerIndex(owner{host: r.Owner, clientID: r.ClientID})
 	}
@@ -344,7 +344,7 @@ func (sh *shard) setOwner(m *msg) {
 // the broker facts), creates what is missing, and returns the group and the
 // partition's window; a nil group when the request is dropped (and counted).
 func (sh *shard) window(m *msg) (*group, *part, []entry) {
-	r := m.r
+	r := &m.r
 	g := sh.group(m.cl, r.Group)
 	if g == nil && !sh.accept(r.Group) {
 		sh.s.drops.add(groupRejected, r)
@@ -416,7 +416,7 @@ func (g *group) compactOwners() {
 
 // clearOwners applies a StorageClearConsumerOwners.
 func (sh *shard) clearOwners(m *msg) {
-	r := m.r
+	r := &m.r
 	g := sh.groups[m.cl][r.Group]
 	if g == nil {
 		if !sh.accept(r.Group) {
@@ -434,7 +434,7 @@ func (sh *shard) clearOwners(m *msg) {
 
 // deleteGroup applies a StorageSetDeleteGroup.
 func (sh *shard) deleteGroup(m *msg) {
-	r := m.r
+	r := &m.r
 	groups := sh.groups[m.cl]
 	g := groups[r.Group]
 	if g == nil {

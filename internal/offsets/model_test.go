@@ -307,7 +307,6 @@ func (m *model) consumer(c *mCluster, g *mGroup) protocol.ConsumerTopics {
 			}
 			if brokers != nil && i < len(brokers) {
 				cp.BrokerOffsets = append([]int64{}, brokers[i]...)
-				cp.BrokerTimestamps = append([]int64{}, c.times[name][i]...)
 				if len(p.commits) > 0 && len(brokers[i]) > 0 {
 					b, o := brokers[i][len(brokers[i])-1], p.commits[len(p.commits)-1].Offset
 					if b > o {

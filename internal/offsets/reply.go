@@ -28,17 +28,18 @@ func (s *Store) answer(r *protocol.StorageRequest, v any, found bool) {
 		select {
 		case ch <- v:
 		default:
-			go s.answerLater(r, v)
+			// A copy: r may live in a batch that its worker reuses.
+			go s.answerLater(*r, v)
 			return
 		}
 	}
 	close(ch)
 }
 
-func (s *Store) answerLater(r *protocol.StorageRequest, v any) {
+func (s *Store) answerLater(r protocol.StorageRequest, v any) {
 	defer func() {
 		if recover() != nil {
-			s.drops.add(replyFailed, r)
+			s.drops.add(replyFailed, &r)
 		}
 	}()
 	t := time.NewTimer(replyWait)
@@ -46,7 +47,7 @@ func (s *Store) answerLater(r *protocol.StorageRequest, v any) {
 	select {
 	case r.Reply <- v:
 	case <-t.C:
-		s.drops.add(replyAbandoned, r)
+		s.drops.add(replyAbandoned, &r)
 	}
 	close(r.Reply)
 }

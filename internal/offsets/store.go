@@ -20,7 +20,7 @@ import (
 // was dispatched, its effect does not depend on when the worker applies it.
 const (
 	batchSize  = 128
-	queueDepth = 16 // batches waiting for a worker
+	queueDepth = 4 // batches waiting for a worker
 	sweepEvery = 4096
 )
 
@@ -87,7 +87,10 @@ type settings struct {
 // msg is a request on its way to a worker, with what the dispatcher resolved
 // for it.
 type msg struct {
-	r      *protocol.StorageRequest
+	// r is a copy of the request, taken at dispatch: a caller may reuse its
+	// request once it has sent it, and workers apply batches later.
+	r      protocol.StorageRequest
+	timed  bool // StorageFetchConsumerTimed
 	fan    *fanout
 	now    int64  // when it was dispatched, Unix ms
 	broker int64  // newest broker offset of the partition (commits, owners)
@@ -118,6 +121,9 @@ func New(cfg Config, log *zap.Logger) (*Store, error) {
 		index: make(map[string]int32, len(cfg.Clusters)),
 		seed:  maphash.MakeSeed(),
 		clock: clock{injected: injected},
+		// No group looked up yet: a cluster index no request has, so that the
+		// empty group name is not taken for a cached one.
+		lastGroupCl: -1,
 	}
 	s.drops.log = log
 	if cfg.GroupAllowlist != "" {
@@ -240,6 +246,9 @@ func (s *Store) Handle(r *protocol.StorageRequest) {
 		return
 	}
 	t := r.RequestType
+	if t == protocol.StorageFetchConsumerTimed {
+		t = protocol.StorageFetchConsumer
+	}
 	if t < 0 || int(t) >= len(s.requests)-1 {
 		t = protocol.StorageRequestConstant(len(s.requests) - 1)
 	}
@@ -266,21 +275,23 @@ func (s *Store) dispatch(r *protocol.StorageRequest) {
 		if bc == nil {
 			return
 		}
-		m := msg{r: r, cl: cl, now: s.clock.ms()}
+		m := msg{r: *r, cl: cl, now: s.clock.ms()}
 		m.broker, m.count, m.why = s.brokerFacts(bc, r)
 		s.send(s.worker(cl, r.Group), m, false)
 
 	case protocol.StorageSetDeleteGroup, protocol.StorageClearConsumerOwners:
 		if cl, bc := s.clusterOf(r); bc != nil {
-			s.send(s.worker(cl, r.Group), msg{r: r, cl: cl}, false)
+			s.send(s.worker(cl, r.Group), msg{r: *r, cl: cl}, false)
 		}
 
-	case protocol.StorageFetchConsumer:
+	case protocol.StorageFetchConsumer, protocol.StorageFetchConsumerTimed:
 		if !s.hasReply(r) {
 			return
 		}
 		if cl, bc := s.clusterOf(r); bc != nil {
-			s.send(s.worker(cl, r.Group), msg{r: r, cl: cl, now: s.clock.ms()}, true)
+			m := msg{r: *r, cl: cl, now: s.clock.ms(), timed: r.RequestType == protocol.StorageFetchConsumerTimed}
+			m.r.RequestType = protocol.StorageFetchConsumer
+			s.send(s.worker(cl, r.Group), m, true)
 		} else {
 			s.answer(r, nil, false)
 		}
@@ -416,7 +427,7 @@ func (s *Store) broadcast(r *protocol.StorageRequest, cl int32) {
 	f.left.Store(int32(len(s.shards)))
 	read := r.RequestType != protocol.StorageSetDeleteTopic
 	for w := range s.shards {
-		s.send(w, msg{r: r, cl: cl, fan: f}, read)
+		s.send(w, msg{r: *r, cl: cl, fan: f}, read)
 	}
 }
 

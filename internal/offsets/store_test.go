@@ -47,7 +47,7 @@ func TestBrokerOffsets(t *testing.T) {
 		{
 			name:  "partition not below the count is dropped and creates nothing",
 			reqs:  []*protocol.StorageRequest{broker("t", 4, 4, 1), broker("t", 0, 0, 1)},
-			topic: "t", drops: map[string]uint64{"no_partition": 2},
+			topic: "t", drops: map[string]uint64{"broker_partition_out_of_range": 2},
 		},
 		{
 			name:  "absurd partition count is dropped",
@@ -566,5 +566,64 @@ func TestCommitAllocs(t *testing.T) {
 	topics, _ := fetchConsumer(s, "g")
 	if got := topics["t"][0].Offsets[DefaultIntervals-1].Order; got != order {
 		t.Errorf("newest Order %d, want %d", got, order)
+	}
+}
+
+// TestEmptyGroupName: the group "" is a group like any other, always served by
+// the same worker (a cache once took it for an entry looked up before).
+func TestEmptyGroupName(t *testing.T) {
+	s, _ := newStore(t, Config{Workers: 7})
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	s.Handle(broker("t", 0, 1, 100))
+	s.Handle(commit("", "t", 0, 10, 1, testNow))
+	s.Handle(commit("other", "t", 0, 10, 1, testNow))
+	s.Handle(commit("", "t", 0, 20, 2, testNow))
+	topics, ok := fetchConsumer(s, "")
+	if !ok || window(topics["t"][0].Offsets)[DefaultIntervals-1].offset != 20 || window(topics["t"][0].Offsets)[DefaultIntervals-2].offset != 10 {
+		t.Fatalf("group \"\": %v, %v", topics, ok)
+	}
+	if names, _ := fetchNames(s, protocol.StorageFetchConsumers, ""); !reflect.DeepEqual(names, []string{"", "other"}) {
+		t.Errorf("groups %q", names)
+	}
+}
+
+// TestReusedRequest: a caller may reuse its request once it has sent it.
+func TestReusedRequest(t *testing.T) {
+	s, _ := newStore(t, Config{})
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	s.Handle(broker("t", 0, 1, 100))
+	r := commit("g", "t", 0, 0, 0, testNow)
+	for i := int64(1); i <= 3; i++ {
+		r.Offset, r.Order = 10*i, i
+		s.Handle(r)
+	}
+	topics, _ := fetchConsumer(s, "g")
+	w := window(topics["t"][0].Offsets)
+	if w[7].offset != 10 || w[8].offset != 20 || w[9].offset != 30 {
+		t.Errorf("window %v", fmtSlots(w))
+	}
+}
+
+// TestTimedFetch: only StorageFetchConsumerTimed fills BrokerTimestamps.
+func TestTimedFetch(t *testing.T) {
+	s, _ := newStore(t, Config{})
+	s.Handle(broker("t", 0, 1, 100))
+	s.Handle(commit("g", "t", 0, 10, 1, testNow))
+	plain, _ := fetchConsumer(s, "g")
+	if plain["t"][0].BrokerTimestamps != nil {
+		t.Errorf("plain fetch has timestamps %v", plain["t"][0].BrokerTimestamps)
+	}
+	v, ok := fetch(s, &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumerTimed, Group: "g"})
+	if !ok || !reflect.DeepEqual(v.(protocol.ConsumerTopics)["t"][0].BrokerTimestamps, []int64{testNow}) {
+		t.Errorf("timed fetch %v", v)
+	}
+	if protocol.StorageFetchConsumerTimed.String() != "UNKNOWN" {
+		t.Error("the timed fetch has a Burrow name")
 	}
 }
