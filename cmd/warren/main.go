@@ -296,7 +296,7 @@ func summarize(ctx context.Context, app *protocol.ApplicationContext, out io.Wri
 		case <-ctx.Done():
 			return
 		}
-		v, _ := <-reply
+		v := <-reply
 		groups, _ := v.([]string)
 		sort.Strings(groups)
 		var parts []string
