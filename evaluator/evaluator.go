@@ -9,11 +9,11 @@ package evaluator
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 
 	"go.uber.org/zap"
 
+	"github.com/warrenlag/warren/internal/config"
 	"github.com/warrenlag/warren/protocol"
 )
 
@@ -52,23 +52,11 @@ func (ec *Coordinator) Configure() {
 	}
 	ec.Log.Info("configuring")
 	v := ec.App.Config()
-	modules := v.GetStringMap("evaluator")
-	switch len(modules) {
-	case 0:
-		ec.name = "default"
-		v.Set("evaluator.default.class-name", "caching")
-	case 1:
-		for name := range modules {
-			ec.name = name
-		}
-	default:
-		names := make([]string, 0, len(modules))
-		for name := range modules {
-			names = append(names, name)
-		}
-		sort.Strings(names)
+	name, names, ok := config.SingleModule(v, "evaluator", "caching")
+	if !ok {
 		panic(fmt.Errorf("evaluator: Only one evaluator module must be configured, found %d: %v", len(names), names))
 	}
+	ec.name = name
 	root := "evaluator." + ec.name
 	class := v.GetString(root + ".class-name")
 	base := ec.Log

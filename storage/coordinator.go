@@ -3,11 +3,11 @@ package storage
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 
 	"go.uber.org/zap"
 
+	"github.com/warrenlag/warren/internal/config"
 	"github.com/warrenlag/warren/protocol"
 )
 
@@ -40,24 +40,11 @@ func (sc *Coordinator) Configure() {
 	sc.Log.Info("configuring")
 
 	v := sc.App.Config()
-	modules := v.GetStringMap("storage")
-	switch len(modules) {
-	case 0:
-		sc.name = "default"
-		v.Set("storage.default.class-name", "inmemory")
-	case 1:
-		for name := range modules {
-			sc.name = name
-		}
-	default:
-		names := make([]string, 0, len(modules))
-		for name := range modules {
-			names = append(names, name)
-		}
-		sort.Strings(names)
+	name, names, ok := config.SingleModule(v, "storage", "inmemory")
+	if !ok {
 		panic(fmt.Errorf("storage: only one storage module may be configured, found %d: %v", len(names), names))
 	}
-
+	sc.name = name
 	root := "storage." + sc.name
 	class := v.GetString(root + ".class-name")
 	base := sc.Log

@@ -88,6 +88,18 @@ func (w *workload) commit(ch chan *protocol.StorageRequest, x gp, round int64, n
 		Offset: round * 1000, Order: round, Timestamp: now + round}
 }
 
+// rounds commits every group-partition n times (Orders 1..n) and returns once
+// all is applied.
+func (w *workload) rounds(ch chan *protocol.StorageRequest, n int64) {
+	now := time.Now().UnixMilli()
+	for round := int64(1); round <= n; round++ {
+		for _, x := range w.gps {
+			w.commit(ch, x, round, now)
+		}
+	}
+	barrier(ch)
+}
+
 // barrier returns once every request sent before it has been applied.
 func barrier(ch chan *protocol.StorageRequest) {
 	reply := make(chan any)
@@ -175,13 +187,7 @@ func BenchmarkMemory(b *testing.B) {
 		runtime.ReadMemStats(&before)
 		sc := startBench(b, w)
 		ch := sc.App.StorageChannel
-		now := time.Now().UnixMilli()
-		for round := int64(1); round <= 12; round++ {
-			for _, x := range w.gps {
-				w.commit(ch, x, round, now)
-			}
-		}
-		barrier(ch)
+		w.rounds(ch, 12)
 		runtime.GC()
 		var after runtime.MemStats
 		runtime.ReadMemStats(&after)
@@ -197,13 +203,7 @@ func BenchmarkFetchConsumer(b *testing.B) {
 	w := newWorkload()
 	sc := startBench(b, w)
 	ch := sc.App.StorageChannel
-	now := time.Now().UnixMilli()
-	for round := int64(1); round <= 12; round++ {
-		for _, x := range w.gps {
-			w.commit(ch, x, round, now)
-		}
-	}
-	barrier(ch)
+	w.rounds(ch, 12)
 	b.ReportAllocs()
 	for b.Loop() {
 		reply := make(chan any)

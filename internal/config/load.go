@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/spf13/viper"
@@ -82,4 +83,23 @@ func Environment(v *viper.Viper, prefix string) {
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_", "-", "_"))
 	v.AllowEmptyEnv(false)
 	v.AutomaticEnv()
+}
+
+// SingleModule picks the module of a section that allows one (storage,
+// evaluator): the configured one, or "default" of class defaultClass when none
+// is, which is then set in v so that /v3/config shows it. With more than one it
+// returns ok false and their names, sorted.
+func SingleModule(v *viper.Viper, section, defaultClass string) (name string, names []string, ok bool) {
+	for n := range v.GetStringMap(section) {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	switch len(names) {
+	case 0:
+		v.Set(section+".default.class-name", defaultClass)
+		return "default", []string{"default"}, true
+	case 1:
+		return names[0], names, true
+	}
+	return "", names, false
 }

@@ -41,26 +41,9 @@ func BenchmarkDecode(b *testing.B) {
 // each (its progress commit and the group's commit) into a started storage
 // through its channel; one op is one record.
 func BenchmarkDecodeForward(b *testing.B) {
-	e := newBenchStorage(b)
-	keys, values := benchRecords(1000)
-	d := &decoder{cluster: "local"}
-	ctx := context.Background()
-	out := sender{e}
-	emit := func(r *protocol.StorageRequest) { out.send(ctx, r) }
-	now := time.Now().UnixMilli()
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		out.send(ctx, &protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOffset, Cluster: "local",
-			Group: "burrow-local", Topic: "__consumer_offsets", Partition: 0, Offset: int64(i + 1), Order: int64(i), Timestamp: now})
-		d.decode(keys[i%1000], values[i%1000], int64(i), emit)
-		i++
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	decodeAndSend(b, newBenchStorage(b))
 }
 
-// newBenchStorage is a started storage with broker offsets for the records of
-// benchRecords and for the offsets topic.
 // BenchmarkDecodeSend is BenchmarkDecodeForward with a receiver that drops the
 // requests: the consumer side's own cost, without storage's.
 func BenchmarkDecodeSend(b *testing.B) {
@@ -71,6 +54,14 @@ func BenchmarkDecodeSend(b *testing.B) {
 		}
 		close(done)
 	}()
+	decodeAndSend(b, ch)
+	close(ch)
+	<-done
+}
+
+// decodeAndSend is the reader's work per record: its progress commit, then the
+// decoded record, sent on ch.
+func decodeAndSend(b *testing.B, ch chan *protocol.StorageRequest) {
 	keys, values := benchRecords(1000)
 	d := &decoder{cluster: "local"}
 	ctx := context.Background()
@@ -86,10 +77,10 @@ func BenchmarkDecodeSend(b *testing.B) {
 		i++
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	close(ch)
-	<-done
 }
 
+// newBenchStorage is a started storage with broker offsets for the records of
+// benchRecords and for the offsets topic.
 func newBenchStorage(b *testing.B) chan *protocol.StorageRequest {
 	e := newEnv(b, "orders")
 	now := time.Now().UnixMilli()
