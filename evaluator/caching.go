@@ -265,7 +265,7 @@ func (m *CachingEvaluator) now() time.Time { return m.App.Now() }
 // evaluate fetches the group from storage and applies the rules.
 func (m *CachingEvaluator) evaluate(cluster, group string) *protocol.ConsumerGroupStatus {
 	m.Evaluations.Add(1)
-	req := &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumerTimed, Cluster: cluster, Group: group,
+	req := &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumerWindows, Cluster: cluster, Group: group,
 		Reply: make(chan any, 1)}
 	select {
 	case m.App.StorageChannel <- req:
@@ -279,11 +279,13 @@ func (m *CachingEvaluator) evaluate(cluster, group string) *protocol.ConsumerGro
 	case <-m.quit:
 		return notFound(cluster, group)
 	}
-	topics, isTopics := v.(protocol.ConsumerTopics)
-	if !ok || !isTopics {
+	w, isWindows := v.(*protocol.ConsumerWindows)
+	if !ok || !isWindows || w == nil {
 		return notFound(cluster, group)
 	}
 	// "Now" is truncated to the whole second, as the original does.
 	nowMs := m.now().Unix() * 1000
-	return m.rules.evaluate(cluster, group, topics, nowMs)
+	st := m.rules.evaluate(cluster, group, w, nowMs)
+	w.Release() // st shares nothing with it
+	return st
 }

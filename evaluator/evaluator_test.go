@@ -237,10 +237,11 @@ func TestWorkedExamples(t *testing.T) {
 // TestE6StopBoundary is E6, on the rules alone: its broker history [5250] with
 // lags 50..250 is given, not something storage would build.
 func TestE6StopBoundary(t *testing.T) {
-	cp := &protocol.ConsumerPartition{Offsets: make([]*protocol.ConsumerOffset, 10), BrokerOffsets: []int64{5250}, CurrentLag: 250}
+	p := testPartition{lag: 250, readings: []protocol.BrokerReading{{Offset: 5250, Timestamp: 500_000}}}
 	for i := int64(1); i <= 5; i++ {
-		cp.Offsets[4+i] = &protocol.ConsumerOffset{Offset: 1000 * i, Timestamp: 100_000 * i, Lag: &protocol.Lag{Value: uint64(50 * i)}}
+		p.commits = append(p.commits, protocol.WindowCommit{Offset: 1000 * i, Timestamp: 100_000 * i, Lag: uint64(50 * i), LagKnown: true})
 	}
+	w := windowsOf(10, testTopic{"t", []testPartition{p}})
 	for _, tt := range []struct {
 		nowMs int64
 		want  protocol.StatusConstant
@@ -248,11 +249,9 @@ func TestE6StopBoundary(t *testing.T) {
 		{900_000, protocol.StatusWarning}, // 400 s since the last commit = the 400 s span: not greater
 		{901_000, protocol.StatusStop},
 	} {
-		var ps protocol.PartitionStatus
-		var secs float64
-		if f := (rules{}).partition(&ps, "t", 0, cp, tt.nowMs, &secs); ps.Status != tt.want || (f.kind == whyNone) != (tt.want == protocol.StatusOK) {
-			got := ps.Status
-			t.Errorf("now %d: %v, want %v", tt.nowMs, got, tt.want)
+		st := (rules{}).evaluate("c", "g", w, tt.nowMs)
+		if ps := st.Partitions[0]; ps.Status != tt.want || ps.Why == "" || ps.Complete != 0.5 || ps.End.Offset != 5000 {
+			t.Errorf("now %d: %+v, want %v", tt.nowMs, ps, tt.want)
 		}
 	}
 	// The module truncates now to the second: at 900.999 s it is still 900 s.
@@ -467,7 +466,7 @@ func contains(s, sub string) bool {
 
 func TestLagTime(t *testing.T) {
 	// Readings: offset 1000 at 100 s, 2000 at 110 s, 4000 at 120 s; now 130 s.
-	offsets, times := []int64{1000, 2000, 4000}, []int64{100_000, 110_000, 120_000}
+	h := []protocol.BrokerReading{rd(1000, 100_000), rd(2000, 110_000), rd(4000, 120_000)}
 	tests := []struct {
 		commit    int64
 		seconds   float64
@@ -482,19 +481,19 @@ func TestLagTime(t *testing.T) {
 		{500, 33.333, true, true}, // before the history: 0.15 messages/ms: 3.33 s before 100 s
 	}
 	for _, tt := range tests {
-		got, est, ok := lagTime(tt.commit, offsets, times, 130_000)
+		got, est, ok := lagTime(tt.commit, h, 130_000)
 		if ok != tt.ok || est != tt.estimated || got < tt.seconds-0.001 || got > tt.seconds+0.001 {
 			t.Errorf("commit %d: %v s estimated=%v ok=%v; want %v s estimated=%v", tt.commit, got, est, ok, tt.seconds, tt.estimated)
 		}
 	}
-	for _, tt := range []struct{ offsets, times []int64 }{
-		{nil, nil},
-		{[]int64{1000}, []int64{100_000}},       // one reading: no rate
-		{[]int64{1000, 1000}, []int64{1, 2}},    // no writes
-		{[]int64{1000, 2000}, []int64{100_000}}, // mismatched
+	for _, h := range [][]protocol.BrokerReading{
+		nil,
+		{rd(1000, 100_000)},                   // one reading: no rate
+		{rd(1000, 1), rd(1000, 2)},            // no writes
+		{rd(2000, 100_000), rd(1000, 90_000)}, // out of order
 	} {
-		if _, _, ok := lagTime(10, tt.offsets, tt.times, 130_000); ok {
-			t.Errorf("%v %v: a lag time", tt.offsets, tt.times)
+		if _, _, ok := lagTime(10, h, 130_000); ok {
+			t.Errorf("%v: a lag time", h)
 		}
 	}
 }

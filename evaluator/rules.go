@@ -2,7 +2,6 @@ package evaluator
 
 import (
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -18,35 +17,30 @@ type rules struct {
 // evaluate gives the verdict on a group from what storage returned for it.
 // nowMs is the evaluation time, already truncated to the whole second. The
 // result lists every partition (ShowAll); filter it for a caller that asked
-// for less.
-func (ru rules) evaluate(cluster, group string, topics protocol.ConsumerTopics, nowMs int64) *protocol.ConsumerGroupStatus {
+// for less. It shares no memory with w.
+func (ru rules) evaluate(cluster, group string, w *protocol.ConsumerWindows, nowMs int64) *protocol.ConsumerGroupStatus {
+	n := len(w.Partitions)
 	st := &protocol.ConsumerGroupStatus{Cluster: cluster, Group: group, Status: protocol.StatusOK,
-		Partitions: []*protocol.PartitionStatus{}}
-	names := make([]string, 0, len(topics))
-	for name := range topics {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	n := 0
-	for _, name := range names {
-		n += len(topics[name])
-	}
-	// One allocation for every partition's status, one for their lags in time,
-	// and one string for all the reasons.
+		Partitions: make([]*protocol.PartitionStatus, n)}
+	// One allocation for every partition's status, one for their start and end
+	// commits, one for their lags in time, and one string for all the reasons.
 	slab := make([]protocol.PartitionStatus, n)
+	ends := make([]offsetAndLag, 2*n)
 	seconds := make([]float64, n)
 	whys := whyText{parts: make([]*protocol.PartitionStatus, 0, n), ends: make([]int, 0, n)}
-	st.Partitions = make([]*protocol.PartitionStatus, 0, n)
 	complete := 0
-	for _, name := range names {
-		for p, cp := range topics[name] {
-			ps := &slab[0]
-			slab = slab[1:]
-			if f := ru.partition(ps, name, int32(p), cp, nowMs, &seconds[0]); f.kind != whyNone {
+	i := 0
+	for _, t := range w.Topics {
+		for id := range t.Partitions {
+			if i >= n { // not storage's shape: more partitions named than given
+				break
+			}
+			ps := &slab[i]
+			if f := ru.partition(ps, t.Name, int32(id), w, &w.Partitions[i], nowMs, ends[2*i:2*i+2], &seconds[i]); f.kind != whyNone {
 				whys.add(ps, f)
 			}
-			seconds = seconds[1:]
-			st.Partitions = append(st.Partitions, ps)
+			st.Partitions[i] = ps
+			i++
 			st.TotalLag += ps.CurrentLag
 			if ps.Complete == 1 {
 				complete++
@@ -64,6 +58,7 @@ func (ru rules) evaluate(cluster, group string, topics protocol.ConsumerTopics, 
 			}
 		}
 	}
+	st.Partitions = st.Partitions[:i]
 	whys.set()
 	st.TotalPartitions = len(st.Partitions)
 	if st.TotalPartitions > 0 {
@@ -78,42 +73,46 @@ func notFound(cluster, group string) *protocol.ConsumerGroupStatus {
 		Complete: 1, Partitions: []*protocol.PartitionStatus{}}
 }
 
-// partition applies the rules to one partition, writing into ps, and returns
-// the facts of why it is not OK. Start and End point into cp, which the
-// evaluation owns (storage's reply is a private copy); callers get copies from
-// view. secs is where the lag in time goes.
-func (ru rules) partition(ps *protocol.PartitionStatus, topic string, id int32, cp *protocol.ConsumerPartition, nowMs int64, secs *float64) (f facts) {
-	*ps = protocol.PartitionStatus{Topic: topic, Partition: id, Status: protocol.StatusOK}
-	if cp == nil {
+// partition applies the rules to partition wp of w, writing into ps, and
+// returns the facts of why it is not OK. Its Start and End are written into
+// ends, its lag in time into secs.
+func (ru rules) partition(ps *protocol.PartitionStatus, topic string, id int32, w *protocol.ConsumerWindows,
+	wp *protocol.WindowPartition, nowMs int64, ends []offsetAndLag, secs *float64) (f facts) {
+	o := w.Owner(wp)
+	*ps = protocol.PartitionStatus{Topic: topic, Partition: id, Owner: o.Host, ClientID: o.ClientID,
+		Status: protocol.StatusOK, CurrentLag: wp.CurrentLag}
+	win, history := window(w, wp)
+	if len(win) == 0 {
 		return f
 	}
-	ps.Owner, ps.ClientID, ps.CurrentLag = cp.Owner, cp.ClientID, cp.CurrentLag
-	// The window: non-nil entries, which storage puts after the nils.
-	first := 0
-	for first < len(cp.Offsets) && cp.Offsets[first] == nil {
-		first++
+	ps.Start, ps.End = ends[0].set(&win[0]), ends[1].set(&win[len(win)-1])
+	ps.Complete = 1
+	if len(win) < w.Intervals {
+		ps.Complete = float32(len(win)) / float32(w.Intervals)
 	}
-	w := cp.Offsets[first:]
-	for _, o := range w {
-		if o == nil { // not storage's shape; keep only the non-nil entries
-			w = compact(w)
-			break
-		}
-	}
-	if len(w) == 0 {
-		return f
-	}
-	ps.Start, ps.End = w[0], w[len(w)-1]
-	ps.Complete = float32(len(w)) / float32(len(cp.Offsets))
-	if s, estimated, ok := lagTime(ps.End.Offset, cp.BrokerOffsets, cp.BrokerTimestamps, nowMs); ok {
+	if s, estimated, ok := lagTime(win[len(win)-1].Offset, history, nowMs); ok {
 		*secs = s
 		ps.LagSeconds, ps.LagEstimated = secs, estimated
 	}
 	if ps.Complete < ru.minimumComplete {
 		return f
 	}
-	ps.Status, f = ru.judge(w, cp, nowMs)
+	ps.Status, f = ru.judge(win, history, wp.CurrentLag, nowMs)
 	return f
+}
+
+// window returns the commits and the broker readings of wp, or none when its
+// ranges do not lie within w (not storage's shape).
+func window(w *protocol.ConsumerWindows, wp *protocol.WindowPartition) ([]protocol.WindowCommit, []protocol.BrokerReading) {
+	var win []protocol.WindowCommit
+	var history []protocol.BrokerReading
+	if 0 <= wp.CommitsFrom && wp.CommitsFrom <= wp.CommitsTo && int(wp.CommitsTo) <= len(w.Commits) {
+		win = w.Window(wp)
+	}
+	if 0 <= wp.BrokerFrom && wp.BrokerFrom <= wp.BrokerTo && int(wp.BrokerTo) <= len(w.Broker) {
+		history = w.History(wp)
+	}
+	return win, history
 }
 
 // lagTime estimates how far behind a consumer at offset commit is in time: how
@@ -121,60 +120,51 @@ func (ru rules) partition(ps *protocol.PartitionStatus, topic string, id int32, 
 // broker readings around it. When the commit is older than every reading, the
 // time is extrapolated from the write rate over the readings (estimated). ok is
 // false when it cannot be told (no readings, or no writes to measure a rate by).
-func lagTime(commit int64, offsets, times []int64, nowMs int64) (seconds float64, estimated, ok bool) {
-	n := len(offsets)
-	if n == 0 || len(times) != n {
+func lagTime(commit int64, h []protocol.BrokerReading, nowMs int64) (seconds float64, estimated, ok bool) {
+	n := len(h)
+	if n == 0 {
 		return 0, false, false
 	}
-	if commit >= offsets[n-1] {
+	if commit >= h[n-1].Offset {
 		return 0, false, true
 	}
 	at := func(t float64) float64 { return max(0, math.Round(float64(nowMs)-t)/1000) } // to the millisecond
 	for k := n - 1; k > 0; k-- {
-		if offsets[k-1] <= commit && commit < offsets[k] {
-			dt, do := float64(times[k]-times[k-1]), float64(offsets[k]-offsets[k-1])
-			return at(float64(times[k-1]) + float64(commit-offsets[k-1])*dt/do), false, true
+		if h[k-1].Offset <= commit && commit < h[k].Offset {
+			dt, do := float64(h[k].Timestamp-h[k-1].Timestamp), float64(h[k].Offset-h[k-1].Offset)
+			return at(float64(h[k-1].Timestamp) + float64(commit-h[k-1].Offset)*dt/do), false, true
 		}
 	}
-	if commit >= offsets[0] || n < 2 || times[n-1] <= times[0] || offsets[n-1] <= offsets[0] {
+	first, last := h[0], h[n-1]
+	if commit >= first.Offset || n < 2 || last.Timestamp <= first.Timestamp || last.Offset <= first.Offset {
 		return 0, false, false // out-of-order readings, or nothing to measure a rate by
 	}
-	rate := float64(offsets[n-1]-offsets[0]) / float64(times[n-1]-times[0]) // messages per ms
-	return at(float64(times[0]) - float64(offsets[0]-commit)/rate), true, true
+	rate := float64(last.Offset-first.Offset) / float64(last.Timestamp-first.Timestamp) // messages per ms
+	return at(float64(first.Timestamp) - float64(first.Offset-commit)/rate), true, true
 }
 
-// compact returns the non-nil entries of w.
-func compact(w []*protocol.ConsumerOffset) []*protocol.ConsumerOffset {
-	out := make([]*protocol.ConsumerOffset, 0, len(w))
-	for _, o := range w {
-		if o != nil {
-			out = append(out, o)
-		}
-	}
-	return out
-}
-
-// judge applies rules R1 to R7, in order, to a non-empty window w, and gives
-// the facts of why for a status worse than OK.
-func (ru rules) judge(w []*protocol.ConsumerOffset, cp *protocol.ConsumerPartition, nowMs int64) (protocol.StatusConstant, facts) {
-	first, last := w[0], w[len(w)-1]
+// judge applies rules R1 to R7, in order, to a non-empty window w with broker
+// history h and current lag lag, and gives the facts of why for a status worse
+// than OK.
+func (ru rules) judge(w []protocol.WindowCommit, h []protocol.BrokerReading, currentLag uint64, nowMs int64) (protocol.StatusConstant, facts) {
+	first, last := &w[0], &w[len(w)-1]
 	span := (last.Timestamp - first.Timestamp) / 1000
-	lag := int64(cp.CurrentLag)
+	lag := int64(currentLag)
 	// R1: caught up.
-	if cp.CurrentLag <= ru.allowedLag {
+	if currentLag <= ru.allowedLag {
 		return protocol.StatusOK, facts{}
 	}
 	// R2: stopped, unless the broker was at or below the last commit recently.
 	if nowMs-last.Timestamp > last.Timestamp-first.Timestamp {
 		caughtUp := false
-		for _, h := range cp.BrokerOffsets {
-			if h <= last.Offset {
+		for i := range h {
+			if h[i].Offset <= last.Offset {
 				caughtUp = true
 				break
 			}
 		}
 		if !caughtUp {
-			return protocol.StatusStop, facts{whyStop, [4]int64{(nowMs - last.Timestamp) / 1000, span, lag, int64(len(cp.BrokerOffsets))}, last.Offset}
+			return protocol.StatusStop, facts{whyStop, [4]int64{(nowMs - last.Timestamp) / 1000, span, lag, int64(len(h))}, last.Offset}
 		}
 	}
 	// R3: the first drop in offsets, not climbed back from.
@@ -194,15 +184,15 @@ func (ru rules) judge(w []*protocol.ConsumerOffset, cp *protocol.ConsumerPartiti
 		}
 	}
 	// R4: a known lag within the allowance anywhere in the window.
-	for _, o := range w {
-		if o.Lag != nil && o.Lag.Value <= ru.allowedLag {
+	for i := range w {
+		if w[i].LagKnown && w[i].Lag <= ru.allowedLag {
 			return protocol.StatusOK, facts{}
 		}
 	}
 	// R5: not moving.
 	stalled := true
-	for _, o := range w[1:] {
-		if o.Offset != first.Offset {
+	for i := 1; i < len(w); i++ {
+		if w[i].Offset != first.Offset {
 			stalled = false
 			break
 		}
@@ -211,25 +201,25 @@ func (ru rules) judge(w []*protocol.ConsumerOffset, cp *protocol.ConsumerPartiti
 		return protocol.StatusStall, facts{whyStall, [4]int64{first.Offset, int64(len(w)), span, lag}, 0}
 	}
 	// R6: known lags never decreasing.
-	var prev, firstLag *protocol.Lag
+	var prev, firstLag uint64
 	known := int64(0)
-	for _, o := range w {
-		if o.Lag == nil {
+	for i := range w {
+		if !w[i].LagKnown {
 			continue
 		}
-		if prev != nil && o.Lag.Value < prev.Value {
+		if known > 0 && w[i].Lag < prev {
 			return protocol.StatusOK, facts{} // R7
 		}
-		if firstLag == nil {
-			firstLag = o.Lag
+		if known == 0 {
+			firstLag = w[i].Lag
 		}
-		prev = o.Lag
+		prev = w[i].Lag
 		known++
 	}
 	if known == 0 {
 		return protocol.StatusWarning, facts{whyWarnUnknown, [4]int64{lag}, 0}
 	}
-	return protocol.StatusWarning, facts{whyWarn, [4]int64{known, span, int64(firstLag.Value), int64(prev.Value)}, 0}
+	return protocol.StatusWarning, facts{whyWarn, [4]int64{known, span, int64(firstLag), int64(prev)}, 0}
 }
 
 // Why a partition is not OK: the rule that decided and the window's numbers.
@@ -376,10 +366,20 @@ func filter(st *protocol.ConsumerGroupStatus, showAll bool) *protocol.ConsumerGr
 	return st
 }
 
-// offsetAndLag holds a copied commit and its lag in one allocation.
+// offsetAndLag holds a commit and its lag in one allocation.
 type offsetAndLag struct {
 	o   protocol.ConsumerOffset
 	lag protocol.Lag
+}
+
+// set fills s with the commit c and returns it.
+func (s *offsetAndLag) set(c *protocol.WindowCommit) *protocol.ConsumerOffset {
+	s.o = protocol.ConsumerOffset{Offset: c.Offset, Order: c.Order, Timestamp: c.Timestamp, ObservedTimestamp: c.ObservedTimestamp}
+	if c.LagKnown {
+		s.lag.Value = c.Lag
+		s.o.Lag = &s.lag
+	}
+	return &s.o
 }
 
 // copy fills s with a copy of o and returns it; nil for nil.

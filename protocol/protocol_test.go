@@ -92,3 +92,42 @@ func TestStatusUnmarshal(t *testing.T) {
 		t.Error("unknown status accepted")
 	}
 }
+
+// TestWindowsReuse: a released reply comes back empty, holding no names, and a
+// giant one is not kept.
+func TestWindowsReuse(t *testing.T) {
+	w := NewConsumerWindows()
+	w.Intervals = 10
+	w.Topics = append(w.Topics, WindowTopic{Name: "t", Partitions: 1})
+	w.Partitions = append(w.Partitions, WindowPartition{CommitsTo: 1, BrokerTo: 1, Owner: 1, CurrentLag: 3})
+	w.Commits = append(w.Commits, WindowCommit{Offset: 5})
+	w.Broker = append(w.Broker, BrokerReading{Offset: 8})
+	w.Owners = append(w.Owners, PartitionOwner{Host: "h"})
+	if got := w.Window(&w.Partitions[0]); len(got) != 1 || got[0].Offset != 5 {
+		t.Errorf("window %v", got)
+	}
+	if got := w.History(&w.Partitions[0]); len(got) != 1 || got[0].Offset != 8 {
+		t.Errorf("history %v", got)
+	}
+	if o := w.Owner(&w.Partitions[0]); o.Host != "h" {
+		t.Errorf("owner %v", o)
+	}
+	if o := w.Owner(&WindowPartition{Owner: 2}); o != (PartitionOwner{}) {
+		t.Errorf("owner out of range %v", o)
+	}
+	topics := w.Topics
+	w.Release()
+	if w.Intervals != 0 || len(w.Topics)+len(w.Partitions)+len(w.Commits)+len(w.Broker)+len(w.Owners) != 0 {
+		t.Errorf("released reply not empty: %+v", w)
+	}
+	if topics[:1][0].Name != "" || w.Owners[:1][0].Host != "" {
+		t.Error("a released reply still holds names")
+	}
+	(*ConsumerWindows)(nil).Release() // no panic
+
+	big := &ConsumerWindows{Commits: make([]WindowCommit, 0, maxPooledCommits+1)}
+	big.Release()
+	if cap(big.Commits) != maxPooledCommits+1 {
+		t.Error("a giant reply was emptied for reuse")
+	}
+}

@@ -57,13 +57,6 @@ const (
 	StorageFetchConsumersForTopic StorageRequestConstant = 11
 )
 
-// StorageFetchConsumerTimed is a Warren addition: a StorageFetchConsumer whose
-// reply also fills ConsumerPartition.BrokerTimestamps, for the evaluator's lag in
-// time. Its value lies far outside Burrow's range and, like every value outside
-// it, its String is "UNKNOWN"; a plain StorageFetchConsumer leaves
-// BrokerTimestamps nil.
-const StorageFetchConsumerTimed StorageRequestConstant = 1 << 20
-
 var storageRequestNames = [...]string{
 	"StorageSetBrokerOffset",
 	"StorageSetConsumerOffset",
@@ -156,11 +149,6 @@ type ConsumerPartition struct {
 
 	// BrokerOffsets is the partition's broker offset history, oldest first.
 	BrokerOffsets []int64 `json:"-"`
-
-	// BrokerTimestamps holds, for each of BrokerOffsets, when it was read (Unix
-	// milliseconds). A Warren addition, not serialised, and filled only in reply
-	// to StorageFetchConsumerTimed: the evaluator estimates lag in time from it.
-	BrokerTimestamps []int64 `json:"-"`
 
 	// Owner is the host that owns the partition, if known.
 	Owner string `json:"owner"`

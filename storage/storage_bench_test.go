@@ -215,3 +215,25 @@ func BenchmarkFetchConsumer(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFetchWindows fetches the same group as BenchmarkFetchConsumer in the
+// evaluator's compact form, StorageFetchConsumerWindows, and releases each
+// reply as the evaluator does.
+func BenchmarkFetchWindows(b *testing.B) {
+	w := newWorkload()
+	sc := startBench(b, w)
+	ch := sc.App.StorageChannel
+	w.rounds(ch, 12)
+	b.ReportAllocs()
+	for b.Loop() {
+		reply := make(chan any)
+		ch <- &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumerWindows, Cluster: "local",
+			Group: w.groups[0], Reply: reply}
+		v := <-reply
+		ws := v.(*protocol.ConsumerWindows)
+		if n := len(ws.Partitions); n != wlPerGroup*50 {
+			b.Fatalf("%d partitions", n)
+		}
+		ws.Release() // as the evaluator does
+	}
+}

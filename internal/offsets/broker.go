@@ -40,11 +40,9 @@ type brokerTopic struct {
 	hist  []brokerEntry
 }
 
-// brokerEntry is one broker (log-end) offset and when it was read.
-type brokerEntry struct {
-	offset int64
-	ts     int64
-}
+// brokerEntry is one broker (log-end) offset and when it was read. It is the
+// protocol's type, so that a fetch copies a history in at most two moves.
+type brokerEntry = protocol.BrokerReading
 
 // span locates a ring in its slab: the physical index of its oldest entry and
 // how many entries it holds.
@@ -63,7 +61,7 @@ func (t *brokerTopic) newest(p int, size int) (int64, bool) {
 	if i >= size {
 		i -= size
 	}
-	return t.hist[p*size+i].offset, true
+	return t.hist[p*size+i].Offset, true
 }
 
 // setBroker applies a StorageSetBrokerOffset. Dispatcher only.
@@ -115,7 +113,7 @@ func (s *Store) setBroker(r *protocol.StorageRequest) {
 			i -= size
 		}
 	}
-	t.hist[int(r.Partition)*size+i] = brokerEntry{offset: r.Offset, ts: r.Timestamp}
+	t.hist[int(r.Partition)*size+i] = brokerEntry{Offset: r.Offset, Timestamp: r.Timestamp}
 	t.mu.Unlock()
 }
 
@@ -177,22 +175,41 @@ func (t *brokerTopic) newestOffsets(size int) []int64 {
 	return out
 }
 
-// history appends the broker offsets of partition p to offsets, and when they
-// were read to times, oldest first, and reports whether the partition exists.
-// The caller holds t.mu for reading.
-func (t *brokerTopic) history(offsets, times []int64, p, size int) ([]int64, []int64, bool) {
+// history appends the broker offsets of partition p to offsets, oldest first,
+// and reports whether the partition exists. The caller holds t.mu for reading.
+func (t *brokerTopic) history(offsets []int64, p, size int) ([]int64, bool) {
 	if p >= len(t.parts) {
-		return offsets, times, false
+		return offsets, false
 	}
+	older, newer := t.ring(p, size)
+	for i := range older {
+		offsets = append(offsets, older[i].Offset)
+	}
+	for i := range newer {
+		offsets = append(offsets, newer[i].Offset)
+	}
+	return offsets, true
+}
+
+// readings appends the broker readings of partition p to out, oldest first, and
+// reports whether the partition exists. The caller holds t.mu for reading.
+func (t *brokerTopic) readings(out []protocol.BrokerReading, p, size int) ([]protocol.BrokerReading, bool) {
+	if p >= len(t.parts) {
+		return out, false
+	}
+	older, newer := t.ring(p, size)
+	return append(append(out, older...), newer...), true
+}
+
+// ring returns the readings of partition p, which must exist, in two runs:
+// the older from the head of its ring to the end of the slab, then the newer
+// that wrapped around to its start.
+func (t *brokerTopic) ring(p, size int) (older, newer []brokerEntry) {
 	sp := t.parts[p]
-	ring := t.hist[p*size : (p+1)*size]
-	for k := 0; k < int(sp.n); k++ {
-		i := int(sp.head) + k
-		if i >= size {
-			i -= size
-		}
-		offsets = append(offsets, ring[i].offset)
-		times = append(times, ring[i].ts)
+	r := t.hist[p*size : (p+1)*size]
+	head, n := int(sp.head), int(sp.n)
+	if head+n <= size {
+		return r[head : head+n], nil
 	}
-	return offsets, times, true
+	return r[head:], r[:head+n-size]
 }

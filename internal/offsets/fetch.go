@@ -1,33 +1,41 @@
 package offsets
 
 import (
+	"slices"
+	"strings"
+
 	"go.uber.org/zap"
 
 	"github.com/warrenlag/warren/protocol"
 )
 
-// fetchConsumer answers a StorageFetchConsumer: a deep copy of the group that
-// shares no memory with the store. A group whose newest commit is older than
-// expire-group is deleted here and reported as unknown.
-//
-// The copy is built in a few large allocations (all partitions, all commits, all
-// lags of the group at once) rather than one per value: that is most of its cost.
-func (sh *shard) fetchConsumer(m *msg) (protocol.ConsumerTopics, bool) {
-	s, r := sh.s, &m.r
+// fetchGroup returns the group a fetch asks for, or nil when it is unknown. A
+// group whose newest commit is older than expire-group is deleted here and
+// reported as unknown.
+func (sh *shard) fetchGroup(m *msg) *group {
 	groups := sh.groups[m.cl]
-	g := groups[r.Group]
+	g := groups[m.r.Group]
 	if g == nil {
-		return nil, false
+		return nil
 	}
 	if g.lastCommit < m.now-sh.set.expireMs {
 		sh.forget()
-		delete(groups, r.Group)
-		if ce := s.log.Check(zap.DebugLevel, "purged expired group"); ce != nil {
-			ce.Write(requestFields(r)...)
+		delete(groups, m.r.Group)
+		if ce := sh.s.log.Check(zap.DebugLevel, "purged expired group"); ce != nil {
+			ce.Write(requestFields(&m.r)...)
 		}
-		return nil, false
+		return nil
 	}
+	return g
+}
 
+// fetchConsumer answers a StorageFetchConsumer: a deep copy of the group that
+// shares no memory with the store.
+//
+// The copy is built in a few large allocations (all partitions, all commits, all
+// lags of the group at once) rather than one per value: that is most of its cost.
+func (sh *shard) fetchConsumer(m *msg, g *group) protocol.ConsumerTopics {
+	s := sh.s
 	size := sh.set.intervals
 	var nparts, windows, commits int
 	for _, t := range g.topics {
@@ -46,7 +54,7 @@ func (sh *shard) fetchConsumer(m *msg) (protocol.ConsumerTopics, bool) {
 
 	out := make(protocol.ConsumerTopics, len(g.topics))
 	bc := s.brokers[m.cl]
-	var history, times []int64
+	var history []int64
 	for name, t := range g.topics {
 		cps := ptrsOut[:len(t.parts):len(t.parts)]
 		ptrsOut = ptrsOut[len(t.parts):]
@@ -60,11 +68,10 @@ func (sh *shard) fetchConsumer(m *msg) (protocol.ConsumerTopics, bool) {
 		if bt != nil {
 			bt.mu.RLock()
 			history = make([]int64, 0, min(len(t.parts), len(bt.parts))*size)
-			times = make([]int64, 0, cap(history))
 			bounds = make([]int32, len(t.parts))
 			for p := range t.parts {
 				var ok bool
-				history, times, ok = bt.history(history, times, p, size)
+				history, ok = bt.history(history, p, size)
 				bounds[p] = int32(len(history))
 				if !ok {
 					bounds[p] = -1
@@ -111,9 +118,6 @@ func (sh *shard) fetchConsumer(m *msg) (protocol.ConsumerTopics, bool) {
 				lo, end := start, int(bounds[p])
 				start = end
 				cp.BrokerOffsets = history[lo:end:end]
-				if m.timed {
-					cp.BrokerTimestamps = times[lo:end:end]
-				}
 				if pt.n > 0 && end > lo {
 					newestBroker := history[end-1]
 					newest := cp.Offsets[size-1].Offset
@@ -124,7 +128,7 @@ func (sh *shard) fetchConsumer(m *msg) (protocol.ConsumerTopics, bool) {
 			}
 		}
 	}
-	return out, true
+	return out
 }
 
 // offsetAndLag holds a fetched commit and its lag in one allocation.
@@ -140,4 +144,109 @@ func at(ring []entry, sp span, k int) *entry {
 		i -= len(ring)
 	}
 	return &ring[i]
+}
+
+// fetchWindows answers a StorageFetchConsumerWindows: the facts of
+// fetchConsumer, plus when each broker offset was read, in flat arrays without
+// pointers, reused from a released reply when there is one.
+func (sh *shard) fetchWindows(m *msg, g *group) *protocol.ConsumerWindows {
+	size := sh.set.intervals
+	w := protocol.NewConsumerWindows()
+	w.Intervals = size
+	var nparts, commits int
+	for name, t := range g.topics {
+		w.Topics = append(w.Topics, protocol.WindowTopic{Name: name, Partitions: len(t.parts)})
+		nparts += len(t.parts)
+		for i := range t.parts {
+			if pt := &t.parts[i]; pt.head != noWindow {
+				commits += int(pt.n)
+			}
+		}
+	}
+	slices.SortFunc(w.Topics, func(a, b protocol.WindowTopic) int { return strings.Compare(a.Name, b.Name) })
+	w.Partitions = resize(w.Partitions, nparts)
+	w.Commits = resize(w.Commits, commits)
+	w.Broker = slices.Grow(w.Broker, nparts*size)
+	for _, o := range g.owners {
+		w.Owners = append(w.Owners, protocol.PartitionOwner{Host: o.host, ClientID: o.clientID})
+	}
+
+	bc := sh.s.brokers[m.cl]
+	parts, out := w.Partitions, w.Commits
+	for _, wt := range w.Topics {
+		t := g.topics[wt.Name]
+		// The broker histories first, to hold the topic's lock briefly.
+		bc.mu.RLock()
+		bt := bc.topics[wt.Name]
+		bc.mu.RUnlock()
+		if bt != nil {
+			bt.mu.RLock()
+			for p := range t.parts {
+				parts[p].BrokerFrom = int32(len(w.Broker))
+				w.Broker, _ = bt.readings(w.Broker, p, size)
+				parts[p].BrokerTo = int32(len(w.Broker))
+			}
+			bt.mu.RUnlock()
+		}
+		for p := range t.parts {
+			pt, wp := &t.parts[p], &parts[p]
+			if bt == nil {
+				wp.BrokerFrom, wp.BrokerTo = 0, 0
+			}
+			wp.Owner = int32(pt.owner)
+			wp.CommitsFrom = int32(len(w.Commits) - len(out))
+			if pt.head != noWindow {
+				ring := t.hist[p*size : (p+1)*size]
+				older, newer := runs(ring, pt.span)
+				out = copyCommits(out, older)
+				out = copyCommits(out, newer)
+			}
+			wp.CommitsTo = int32(len(w.Commits) - len(out))
+			wp.CurrentLag = 0
+			if wp.CommitsTo > wp.CommitsFrom && wp.BrokerTo > wp.BrokerFrom {
+				if lag := w.Broker[wp.BrokerTo-1].Offset - w.Commits[wp.CommitsTo-1].Offset; lag > 0 {
+					wp.CurrentLag = uint64(lag)
+				}
+			}
+		}
+		parts = parts[len(t.parts):]
+	}
+	return w
+}
+
+// copyCommits writes the entries es into the front of out as commits, and
+// returns the rest of out.
+func copyCommits(out []protocol.WindowCommit, es []entry) []protocol.WindowCommit {
+	dst := out[:len(es)]
+	for i := range dst {
+		// Field by field: a composite literal here is built on the stack
+		// and copied, at twice the cost.
+		e, d := &es[i], &dst[i]
+		d.Offset = e.offset
+		d.Order = e.order
+		d.Timestamp = e.ts
+		d.ObservedTimestamp = e.observed()
+		d.Lag = e.lag
+		d.LagKnown = e.lagKnown()
+	}
+	return out[len(es):]
+}
+
+// runs returns a window's entries, oldest first, in two runs: from its head to
+// the end of its ring, then those that wrapped around to the ring's start.
+func runs(ring []entry, sp span) (older, newer []entry) {
+	head, n := int(sp.head), int(sp.n)
+	if head+n <= len(ring) {
+		return ring[head : head+n], nil
+	}
+	return ring[head:], ring[:head+n-len(ring)]
+}
+
+// resize returns s with length n, reusing its array when it is large enough.
+// The elements are not cleared: the caller sets every one.
+func resize[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
 }

@@ -97,9 +97,14 @@ func (sh *shard) do(m *msg) {
 	case protocol.StorageSetDeleteGroup:
 		sh.deleteGroup(m)
 	case protocol.StorageFetchConsumer:
-		v, ok := sh.fetchConsumer(m)
-		if ok {
-			sh.s.answer(r, v, true)
+		if g := sh.fetchGroup(m); g != nil {
+			sh.s.answer(r, sh.fetchConsumer(m, g), true)
+		} else {
+			sh.s.answer(r, nil, false)
+		}
+	case protocol.StorageFetchConsumerWindows:
+		if g := sh.fetchGroup(m); g != nil {
+			sh.s.answer(r, sh.fetchWindows(m, g), true)
 		} else {
 			sh.s.answer(r, nil, false)
 		}

@@ -1,6 +1,8 @@
 package offsets
 
 import (
+	"fmt"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -65,6 +67,83 @@ func fetchConsumer(s *Store, group string) (protocol.ConsumerTopics, bool) {
 		return nil, false
 	}
 	return v.(protocol.ConsumerTopics), true
+}
+
+// fetchWindows sends a StorageFetchConsumerWindows and checks that its reply is
+// well formed.
+func fetchWindows(t testing.TB, s *Store, group string) (*protocol.ConsumerWindows, bool) {
+	t.Helper()
+	v, ok := fetch(s, &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumerWindows, Group: group})
+	if !ok {
+		return nil, false
+	}
+	w := v.(*protocol.ConsumerWindows)
+	topicsOf(w) // panics on bad ranges
+	return w, true
+}
+
+// topicsOf turns a windows reply into the ConsumerTopics it stands for, in the
+// shapes of plainShapes. It panics when the reply is not well formed: topics out
+// of order, partitions not adding up, ranges that overlap or leave gaps.
+func topicsOf(w *protocol.ConsumerWindows) protocol.ConsumerTopics {
+	out := protocol.ConsumerTopics{}
+	parts := w.Partitions
+	var commits, readings int32
+	for i, wt := range w.Topics {
+		if i > 0 && w.Topics[i-1].Name >= wt.Name {
+			panic("topics not sorted")
+		}
+		cps := make(protocol.ConsumerPartitions, wt.Partitions)
+		for p := range cps {
+			wp := &parts[p]
+			if wp.CommitsFrom != commits || wp.CommitsTo < wp.CommitsFrom || wp.BrokerFrom != readings || wp.BrokerTo < wp.BrokerFrom {
+				panic(fmt.Sprintf("bad ranges %+v", *wp))
+			}
+			commits, readings = wp.CommitsTo, wp.BrokerTo
+			o := w.Owner(wp)
+			cp := &protocol.ConsumerPartition{Owner: o.Host, ClientID: o.ClientID, CurrentLag: wp.CurrentLag}
+			if win := w.Window(wp); len(win) > 0 {
+				cp.Offsets = make([]*protocol.ConsumerOffset, w.Intervals)
+				first := w.Intervals - len(win)
+				for k, c := range win {
+					o := &protocol.ConsumerOffset{Offset: c.Offset, Order: c.Order, Timestamp: c.Timestamp, ObservedTimestamp: c.ObservedTimestamp}
+					if c.LagKnown {
+						o.Lag = &protocol.Lag{Value: c.Lag}
+					}
+					cp.Offsets[first+k] = o
+				}
+			} else {
+				cp.Offsets = []*protocol.ConsumerOffset{}
+			}
+			for _, b := range w.History(wp) {
+				cp.BrokerOffsets = append(cp.BrokerOffsets, b.Offset)
+			}
+			cps[p] = cp
+		}
+		parts = parts[wt.Partitions:]
+		out[wt.Name] = cps
+	}
+	if len(parts) != 0 || int(commits) != len(w.Commits) || int(readings) != len(w.Broker) {
+		panic("partitions, commits or readings left over")
+	}
+	return out
+}
+
+// plainShapes makes, in place, the shapes that a windows reply does not tell
+// apart the same: a window of nil slots only becomes empty, and an empty broker
+// history nil.
+func plainShapes(topics protocol.ConsumerTopics) protocol.ConsumerTopics {
+	for _, cps := range topics {
+		for _, cp := range cps {
+			if !slices.ContainsFunc(cp.Offsets, func(o *protocol.ConsumerOffset) bool { return o != nil }) {
+				cp.Offsets = []*protocol.ConsumerOffset{}
+			}
+			if len(cp.BrokerOffsets) == 0 {
+				cp.BrokerOffsets = nil
+			}
+		}
+	}
+	return topics
 }
 
 func fetchNames(s *Store, rt protocol.StorageRequestConstant, topic string) ([]string, bool) {

@@ -90,7 +90,6 @@ type msg struct {
 	// r is a copy of the request, taken at dispatch: a caller may reuse its
 	// request once it has sent it, and workers apply batches later.
 	r      protocol.StorageRequest
-	timed  bool // StorageFetchConsumerTimed
 	fan    *fanout
 	now    int64  // when it was dispatched, Unix ms
 	broker int64  // newest broker offset of the partition (commits, owners)
@@ -246,8 +245,8 @@ func (s *Store) Handle(r *protocol.StorageRequest) {
 		return
 	}
 	t := r.RequestType
-	if t == protocol.StorageFetchConsumerTimed {
-		t = protocol.StorageFetchConsumer
+	if t == protocol.StorageFetchConsumerWindows {
+		t = protocol.StorageFetchConsumer // the same fetch, in another form
 	}
 	if t < 0 || int(t) >= len(s.requests)-1 {
 		t = protocol.StorageRequestConstant(len(s.requests) - 1)
@@ -284,14 +283,12 @@ func (s *Store) dispatch(r *protocol.StorageRequest) {
 			s.send(s.worker(cl, r.Group), msg{r: *r, cl: cl}, false)
 		}
 
-	case protocol.StorageFetchConsumer, protocol.StorageFetchConsumerTimed:
+	case protocol.StorageFetchConsumer, protocol.StorageFetchConsumerWindows:
 		if !s.hasReply(r) {
 			return
 		}
 		if cl, bc := s.clusterOf(r); bc != nil {
-			m := msg{r: *r, cl: cl, now: s.clock.ms(), timed: r.RequestType == protocol.StorageFetchConsumerTimed}
-			m.r.RequestType = protocol.StorageFetchConsumer
-			s.send(s.worker(cl, r.Group), m, true)
+			s.send(s.worker(cl, r.Group), msg{r: *r, cl: cl, now: s.clock.ms()}, true)
 		} else {
 			s.answer(r, nil, false)
 		}

@@ -610,20 +610,77 @@ func TestReusedRequest(t *testing.T) {
 	}
 }
 
-// TestTimedFetch: only StorageFetchConsumerTimed fills BrokerTimestamps.
-func TestTimedFetch(t *testing.T) {
-	s, _ := newStore(t, Config{})
-	s.Handle(broker("t", 0, 1, 100))
-	s.Handle(commit("g", "t", 0, 10, 1, testNow))
+// TestFetchWindows: the windows fetch holds the facts of the plain fetch, plus
+// the broker timestamps, in topic-name order.
+func TestFetchWindows(t *testing.T) {
+	s, clk := newStore(t, Config{Intervals: 5})
+	for i := range int64(6) { // one more reading than a history holds
+		b := broker("t", 0, 2, 100+10*i)
+		b.Timestamp = testNow + i
+		s.Handle(b)
+	}
+	s.Handle(broker("t", 1, 2, 7))
+	s.Handle(broker("a", 0, 1, 50))
+	for i := range int64(4) {
+		s.Handle(commit("g", "t", 0, 10+i, 10*(i+1), testNow-100_000+10_000*i))
+	}
+	s.Handle(&protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOwner, Cluster: "c", Group: "g",
+		Topic: "t", Partition: 1, Owner: "h", ClientID: "id"})
+	s.Handle(commit("g", "a", 0, 60, 9, testNow))
+	s.Handle(commit("g", "t", 0, 11, 25, testNow-85_000)) // late: inserted, lag unknown
+
+	w, ok := fetchWindows(t, s, "g")
+	if !ok {
+		t.Fatal("group not found")
+	}
+	if w.Intervals != 5 || len(w.Topics) != 2 || w.Topics[0] != (protocol.WindowTopic{Name: "a", Partitions: 1}) ||
+		w.Topics[1] != (protocol.WindowTopic{Name: "t", Partitions: 2}) {
+		t.Fatalf("topics %+v, intervals %d", w.Topics, w.Intervals)
+	}
+	t0 := &w.Partitions[1]
+	want := []protocol.WindowCommit{
+		{Offset: 10, Order: 10, Timestamp: testNow - 100_000, ObservedTimestamp: testNow, Lag: 140, LagKnown: true},
+		{Offset: 11, Order: 20, Timestamp: testNow - 90_000, ObservedTimestamp: testNow, Lag: 139, LagKnown: true},
+		{Offset: 11, Order: 25, Timestamp: testNow - 85_000, ObservedTimestamp: testNow},
+		{Offset: 12, Order: 30, Timestamp: testNow - 80_000, ObservedTimestamp: testNow, Lag: 138, LagKnown: true},
+		{Offset: 13, Order: 40, Timestamp: testNow - 70_000, ObservedTimestamp: testNow, Lag: 137, LagKnown: true},
+	}
+	if got := w.Window(t0); !reflect.DeepEqual(got, want) {
+		t.Errorf("window %+v\nwant %+v", got, want)
+	}
+	readings := []protocol.BrokerReading{{Offset: 110, Timestamp: testNow + 1}, {Offset: 120, Timestamp: testNow + 2},
+		{Offset: 130, Timestamp: testNow + 3}, {Offset: 140, Timestamp: testNow + 4}, {Offset: 150, Timestamp: testNow + 5}}
+	if got := w.History(t0); !reflect.DeepEqual(got, readings) {
+		t.Errorf("history %+v", got)
+	}
+	if t0.CurrentLag != 137 || w.Partitions[0].CurrentLag != 0 {
+		t.Errorf("current lags %d, %d", t0.CurrentLag, w.Partitions[0].CurrentLag)
+	}
+	if o := w.Owner(&w.Partitions[2]); o != (protocol.PartitionOwner{Host: "h", ClientID: "id"}) || len(w.Window(&w.Partitions[2])) != 0 {
+		t.Errorf("owner %+v of t/1", o)
+	}
+	if o := w.Owner(t0); o != (protocol.PartitionOwner{}) {
+		t.Errorf("owner %+v of t/0", o)
+	}
+
 	plain, _ := fetchConsumer(s, "g")
-	if plain["t"][0].BrokerTimestamps != nil {
-		t.Errorf("plain fetch has timestamps %v", plain["t"][0].BrokerTimestamps)
+	if got := topicsOf(w); !reflect.DeepEqual(got, plainShapes(plain)) {
+		t.Errorf("windows %s\nplain %s", show(got), show(plain))
 	}
-	v, ok := fetch(s, &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumerTimed, Group: "g"})
-	if !ok || !reflect.DeepEqual(v.(protocol.ConsumerTopics)["t"][0].BrokerTimestamps, []int64{testNow}) {
-		t.Errorf("timed fetch %v", v)
+	// A reply is the caller's own: later commits do not change it.
+	s.Handle(commit("g", "t", 0, 99, 10, testNow))
+	if w.Window(t0)[4].Offset != 13 {
+		t.Error("the reply changed with the store")
 	}
-	if protocol.StorageFetchConsumerTimed.String() != "UNKNOWN" {
-		t.Error("the timed fetch has a Burrow name")
+
+	if _, ok := fetchWindows(t, s, "nope"); ok {
+		t.Error("an unknown group was found")
+	}
+	clk.ms += 8 * 24 * 3600 * 1000 // past expire-group
+	if _, ok := fetchWindows(t, s, "g"); ok {
+		t.Error("an expired group was found")
+	}
+	if protocol.StorageFetchConsumerWindows.String() != "UNKNOWN" {
+		t.Error("the windows fetch has a Burrow name")
 	}
 }
