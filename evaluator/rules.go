@@ -3,7 +3,6 @@ package evaluator
 import (
 	"math"
 	"strconv"
-	"strings"
 
 	"github.com/warrenlag/warren/protocol"
 )
@@ -73,14 +72,16 @@ func notFound(cluster, group string) *protocol.ConsumerGroupStatus {
 		Complete: 1, Partitions: []*protocol.PartitionStatus{}}
 }
 
-// partition applies the rules to partition wp of w, writing into ps, and
-// returns the facts of why it is not OK. Its Start and End are written into
+// partition applies the rules to partition wp of w, writing into ps, which
+// must be zero, and returns the facts of why it is not OK. Its Start and End are written into
 // ends, its lag in time into secs.
 func (ru rules) partition(ps *protocol.PartitionStatus, topic string, id int32, w *protocol.ConsumerWindows,
 	wp *protocol.WindowPartition, nowMs int64, ends []offsetAndLag, secs *float64) (f facts) {
+	// ps is fresh, zeroed memory: set the fields one by one (a composite
+	// literal would be built on the stack and copied).
 	o := w.Owner(wp)
-	*ps = protocol.PartitionStatus{Topic: topic, Partition: id, Owner: o.Host, ClientID: o.ClientID,
-		Status: protocol.StatusOK, CurrentLag: wp.CurrentLag}
+	ps.Topic, ps.Partition, ps.Owner, ps.ClientID = topic, id, o.Host, o.ClientID
+	ps.Status, ps.CurrentLag = protocol.StatusOK, wp.CurrentLag
 	win, history := window(w, wp)
 	if len(win) == 0 {
 		return f
@@ -241,73 +242,68 @@ type facts struct {
 // whyText writes the reasons of every partition of an evaluation into one
 // buffer, which becomes one string that each partition's Why is a slice of.
 type whyText struct {
-	buf   strings.Builder
+	buf   []byte
 	parts []*protocol.PartitionStatus
 	ends  []int
-	num   []byte
 }
 
 func (t *whyText) add(ps *protocol.PartitionStatus, f facts) {
-	if t.buf.Cap() == 0 {
-		t.buf.Grow(96 * cap(t.parts)) // about one reason's length each
+	if t.buf == nil {
+		t.buf = make([]byte, 0, 96*cap(t.parts)) // about one reason's length each
 	}
-	b := &t.buf
-	num := func(v int64) {
-		t.num = strconv.AppendInt(t.num[:0], v, 10)
-		b.Write(t.num)
-	}
-	str := func(s string) { b.WriteString(s) }
+	b := t.buf
 	switch f.kind {
 	case whyStop:
-		str("STOP: last commit ")
-		num(f.n[0])
-		str(" s ago, window spans ")
-		num(f.n[1])
-		str(" s; lag ")
-		num(f.n[2])
-		str(", and no broker reading (")
-		num(f.n[3])
-		str(" kept) was at or below offset ")
-		num(f.m)
+		b = append(b, "STOP: last commit "...)
+		b = strconv.AppendInt(b, f.n[0], 10)
+		b = append(b, " s ago, window spans "...)
+		b = strconv.AppendInt(b, f.n[1], 10)
+		b = append(b, " s; lag "...)
+		b = strconv.AppendInt(b, f.n[2], 10)
+		b = append(b, ", and no broker reading ("...)
+		b = strconv.AppendInt(b, f.n[3], 10)
+		b = append(b, " kept) was at or below offset "...)
+		b = strconv.AppendInt(b, f.m, 10)
 	case whyRewind:
-		str("REWIND: committed offset fell from ")
-		num(f.n[0])
-		str(" to ")
-		num(f.n[1])
-		str(" and has not climbed back (newest ")
-		num(f.n[2])
-		str(")")
+		b = append(b, "REWIND: committed offset fell from "...)
+		b = strconv.AppendInt(b, f.n[0], 10)
+		b = append(b, " to "...)
+		b = strconv.AppendInt(b, f.n[1], 10)
+		b = append(b, " and has not climbed back (newest "...)
+		b = strconv.AppendInt(b, f.n[2], 10)
+		b = append(b, ")"...)
 	case whyStall:
-		str("STALL: offset ")
-		num(f.n[0])
-		str(" unchanged over ")
-		num(f.n[1])
-		str(" commits spanning ")
-		num(f.n[2])
-		str(" s while the lag is ")
-		num(f.n[3])
+		b = append(b, "STALL: offset "...)
+		b = strconv.AppendInt(b, f.n[0], 10)
+		b = append(b, " unchanged over "...)
+		b = strconv.AppendInt(b, f.n[1], 10)
+		b = append(b, " commits spanning "...)
+		b = strconv.AppendInt(b, f.n[2], 10)
+		b = append(b, " s while the lag is "...)
+		b = strconv.AppendInt(b, f.n[3], 10)
 	case whyWarn:
-		str("WARN: lag did not decrease over ")
-		num(f.n[0])
-		str(" commits spanning ")
-		num(f.n[1])
-		str(" s (")
-		num(f.n[2])
-		str(" to ")
-		num(f.n[3])
-		str(")")
+		b = append(b, "WARN: lag did not decrease over "...)
+		b = strconv.AppendInt(b, f.n[0], 10)
+		b = append(b, " commits spanning "...)
+		b = strconv.AppendInt(b, f.n[1], 10)
+		b = append(b, " s ("...)
+		b = strconv.AppendInt(b, f.n[2], 10)
+		b = append(b, " to "...)
+		b = strconv.AppendInt(b, f.n[3], 10)
+		b = append(b, ")"...)
 	case whyWarnUnknown:
-		str("WARN: lag ")
-		num(f.n[0])
-		str(" and no commit in the window has a known lag to show it falling")
+		b = append(b, "WARN: lag "...)
+		b = strconv.AppendInt(b, f.n[0], 10)
+		b = append(b, " and no commit in the window has a known lag to show it falling"...)
 	}
+	t.buf = b
 	t.parts = append(t.parts, ps)
-	t.ends = append(t.ends, b.Len())
+	t.ends = append(t.ends, len(b))
 }
 
 // set gives each partition its reason.
 func (t *whyText) set() {
-	all := t.buf.String() // no copy: the reasons share one allocation
+	all := string(t.buf) // one copy; the reasons share it
 	start := 0
 	for i, ps := range t.parts {
 		ps.Why = all[start:t.ends[i]]
@@ -374,7 +370,8 @@ type offsetAndLag struct {
 
 // set fills s with the commit c and returns it.
 func (s *offsetAndLag) set(c *protocol.WindowCommit) *protocol.ConsumerOffset {
-	s.o = protocol.ConsumerOffset{Offset: c.Offset, Order: c.Order, Timestamp: c.Timestamp, ObservedTimestamp: c.ObservedTimestamp}
+	s.o.Offset, s.o.Order, s.o.Timestamp, s.o.ObservedTimestamp = c.Offset, c.Order, c.Timestamp, c.ObservedTimestamp
+	s.o.Lag = nil
 	if c.LagKnown {
 		s.lag.Value = c.Lag
 		s.o.Lag = &s.lag
