@@ -1,6 +1,8 @@
 package evaluator
 
 import (
+	"math"
+	"strconv"
 	"testing"
 
 	"github.com/warrenlag/warren/protocol"
@@ -79,5 +81,21 @@ func TestMalformedWindows(t *testing.T) {
 				t.Errorf("complete %v", st.Partitions[0].Complete)
 			}
 		})
+	}
+}
+
+func TestAppendInt(t *testing.T) {
+	values := []int64{0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 9999, 10000, 123456789, -1, -9, -10, -123,
+		math.MaxInt64, math.MinInt64, math.MinInt64 + 1, 1e18, 1e18 - 1}
+	for p := int64(1); p > 0 && p <= math.MaxInt64/10; p *= 10 {
+		values = append(values, p-1, p, p+1, -p)
+	}
+	for _, v := range values {
+		if got, want := string(appendInt([]byte("x"), v)), "x"+strconv.FormatInt(v, 10); got != want {
+			t.Errorf("%d: %q, want %q", v, got, want)
+		}
+		if got, want := string(appendInt(make([]byte, 0, 64), v)), strconv.FormatInt(v, 10); got != want {
+			t.Errorf("%d in room: %q, want %q", v, got, want)
+		}
 	}
 }
