@@ -265,8 +265,11 @@ func (m *CachingEvaluator) now() time.Time { return m.App.Now() }
 // evaluate fetches the group from storage and applies the rules.
 func (m *CachingEvaluator) evaluate(cluster, group string) *protocol.ConsumerGroupStatus {
 	m.Evaluations.Add(1)
-	req := &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumerWindows, Cluster: cluster, Group: group,
-		Reply: make(chan any, 1)}
+	// A StorageFetchConsumer, as Burrow's evaluator sends it, in WindowsForm:
+	// Warren's storage answers it in the compact form, and any other storage
+	// with the usual ConsumerTopics, which is read as well.
+	req := &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumer, Cluster: cluster, Group: group,
+		Topic: protocol.WindowsForm, Reply: make(chan any, 1)}
 	select {
 	case m.App.StorageChannel <- req:
 	case <-m.quit:
@@ -279,13 +282,19 @@ func (m *CachingEvaluator) evaluate(cluster, group string) *protocol.ConsumerGro
 	case <-m.quit:
 		return notFound(cluster, group)
 	}
-	w, isWindows := v.(*protocol.ConsumerWindows)
-	if !ok || !isWindows || w == nil {
-		return notFound(cluster, group)
-	}
 	// "Now" is truncated to the whole second, as the original does.
 	nowMs := m.now().Unix() * 1000
-	st := m.rules.evaluate(cluster, group, w, nowMs)
-	w.Release() // st shares nothing with it
-	return st
+	switch reply := v.(type) {
+	case *protocol.ConsumerWindows:
+		if ok && reply != nil {
+			st := m.rules.evaluate(cluster, group, reply, nowMs)
+			reply.Release() // st shares nothing with it
+			return st
+		}
+	case protocol.ConsumerTopics:
+		if ok {
+			return m.rules.evaluateTopics(cluster, group, reply, nowMs)
+		}
+	}
+	return notFound(cluster, group)
 }

@@ -3,6 +3,7 @@ package evaluator
 import (
 	"math"
 	"math/bits"
+	"slices"
 
 	"github.com/warrenlag/warren/protocol"
 )
@@ -13,55 +14,140 @@ type rules struct {
 	allowedLag      uint64
 }
 
-// evaluate gives the verdict on a group from what storage returned for it.
-// nowMs is the evaluation time, already truncated to the whole second. The
-// result lists every partition (ShowAll); filter it for a caller that asked
-// for less. It shares no memory with w.
+// input is what the rules read of one partition.
+type input struct {
+	window  []protocol.WindowCommit  // the commits, oldest first
+	history []protocol.BrokerReading // the broker offsets, oldest first
+	timed   bool                     // history has the times of its readings
+	slots   int                      // the window's size: Complete is len(window)/slots
+	lag     uint64                   // CurrentLag
+	owner   protocol.PartitionOwner
+}
+
+// evaluate gives the verdict on a group from what storage returned for it in
+// WindowsForm. nowMs is the evaluation time, already truncated to the whole
+// second. The result lists every partition (ShowAll); filter it for a caller
+// that asked for less. It shares no memory with w.
 func (ru rules) evaluate(cluster, group string, w *protocol.ConsumerWindows, nowMs int64) *protocol.ConsumerGroupStatus {
-	n := len(w.Partitions)
-	st := &protocol.ConsumerGroupStatus{Cluster: cluster, Group: group, Status: protocol.StatusOK,
-		Partitions: make([]*protocol.PartitionStatus, n)}
-	// One allocation for every partition's status, one for their start and end
-	// commits, one for their lags in time, and one string for all the reasons.
-	slab := make([]protocol.PartitionStatus, n)
-	ends := make([]offsetAndLag, 2*n)
-	seconds := make([]float64, n)
-	whys := whyText{parts: make([]*protocol.PartitionStatus, 0, n), ends: make([]int, 0, n)}
-	complete := 0
+	v := newVerdict(cluster, group, len(w.Partitions))
 	i := 0
 	for _, t := range w.Topics {
 		for id := range t.Partitions {
-			if i >= n { // not storage's shape: more partitions named than given
+			if i >= len(w.Partitions) { // not storage's shape: more partitions named than given
 				break
 			}
-			ps := &slab[i]
-			if f := ru.partition(ps, t.Name, int32(id), w, &w.Partitions[i], nowMs, ends[2*i:2*i+2], &seconds[i]); f.kind != whyNone {
-				whys.add(ps, f)
-			}
-			st.Partitions[i] = ps
+			wp := &w.Partitions[i]
+			in := input{timed: true, slots: w.Intervals, lag: wp.CurrentLag, owner: w.Owner(wp)}
+			in.window, in.history = window(w, wp)
+			v.add(ru, t.Name, int32(id), &in, nowMs)
 			i++
-			st.TotalLag += ps.CurrentLag
-			if ps.Complete == 1 {
-				complete++
-			}
-			if st.Maxlag == nil || ps.CurrentLag > st.Maxlag.CurrentLag {
-				st.Maxlag = ps
-			}
-			switch ps.Status {
-			case protocol.StatusWarning:
-				if st.Status == protocol.StatusOK {
-					st.Status = protocol.StatusWarning
-				}
-			case protocol.StatusStop, protocol.StatusStall, protocol.StatusRewind:
-				st.Status = protocol.StatusError
-			}
 		}
 	}
-	st.Partitions = st.Partitions[:i]
-	whys.set()
+	return v.finish()
+}
+
+// evaluateTopics gives the verdict on a group from the ConsumerTopics of a
+// storage that answers StorageFetchConsumer the way Burrow's does (its broker
+// offsets have no times, so there is no lag in time). Topics are taken by name.
+// It shares no memory with topics.
+func (ru rules) evaluateTopics(cluster, group string, topics protocol.ConsumerTopics, nowMs int64) *protocol.ConsumerGroupStatus {
+	names := make([]string, 0, len(topics))
+	n := 0
+	for name, cps := range topics {
+		names = append(names, name)
+		n += len(cps)
+	}
+	slices.Sort(names)
+	v := newVerdict(cluster, group, n)
+	var win []protocol.WindowCommit // one partition's, reused
+	var history []protocol.BrokerReading
+	for _, name := range names {
+		for id, cp := range topics[name] {
+			var in input
+			if cp != nil {
+				win, history = win[:0], history[:0]
+				for _, o := range cp.Offsets { // nil slots are not commits, wherever they are
+					if o == nil {
+						continue
+					}
+					c := protocol.WindowCommit{Offset: o.Offset, Order: o.Order, Timestamp: o.Timestamp, ObservedTimestamp: o.ObservedTimestamp}
+					if o.Lag != nil {
+						c.Lag, c.LagKnown = o.Lag.Value, true
+					}
+					win = append(win, c)
+				}
+				for _, b := range cp.BrokerOffsets {
+					history = append(history, protocol.BrokerReading{Offset: b})
+				}
+				in = input{window: win, history: history, slots: len(cp.Offsets), lag: cp.CurrentLag,
+					owner: protocol.PartitionOwner{Host: cp.Owner, ClientID: cp.ClientID}}
+			}
+			v.add(ru, name, int32(id), &in, nowMs)
+		}
+	}
+	return v.finish()
+}
+
+// verdict builds a group's status one partition at a time.
+type verdict struct {
+	st       *protocol.ConsumerGroupStatus
+	slab     []protocol.PartitionStatus
+	ends     []offsetAndLag
+	seconds  []float64
+	whys     whyText
+	complete int
+}
+
+// newVerdict prepares the status of a group of n partitions: one allocation for
+// every partition's status, one for their start and end commits, one for their
+// lags in time, and (in finish) one string for all the reasons.
+func newVerdict(cluster, group string, n int) *verdict {
+	return &verdict{
+		st: &protocol.ConsumerGroupStatus{Cluster: cluster, Group: group, Status: protocol.StatusOK,
+			Partitions: make([]*protocol.PartitionStatus, 0, n)},
+		slab:    make([]protocol.PartitionStatus, n),
+		ends:    make([]offsetAndLag, 2*n),
+		seconds: make([]float64, n),
+		whys:    whyText{parts: make([]*protocol.PartitionStatus, 0, n), ends: make([]int, 0, n)},
+	}
+}
+
+// add judges one partition and adds it to the group. At most the n partitions
+// newVerdict was told of are added.
+func (v *verdict) add(ru rules, topic string, id int32, in *input, nowMs int64) {
+	i := len(v.st.Partitions)
+	if i >= len(v.slab) {
+		return
+	}
+	st, ps := v.st, &v.slab[i]
+	if f := ru.partition(ps, topic, id, in, nowMs, v.ends[2*i:2*i+2], &v.seconds[i]); f.kind != whyNone {
+		v.whys.add(ps, f)
+	}
+	st.Partitions = append(st.Partitions, ps)
+	st.TotalLag += ps.CurrentLag
+	if ps.Complete == 1 {
+		v.complete++
+	}
+	if st.Maxlag == nil || ps.CurrentLag > st.Maxlag.CurrentLag {
+		st.Maxlag = ps
+	}
+	switch ps.Status {
+	case protocol.StatusWarning:
+		if st.Status == protocol.StatusOK {
+			st.Status = protocol.StatusWarning
+		}
+	case protocol.StatusStop, protocol.StatusStall, protocol.StatusRewind:
+		st.Status = protocol.StatusError
+	}
+}
+
+// finish returns the group's status.
+func (v *verdict) finish() *protocol.ConsumerGroupStatus {
+	v.whys.set()
+	st := v.st
 	st.TotalPartitions = len(st.Partitions)
 	if st.TotalPartitions > 0 {
-		st.Complete = float32(complete) / float32(st.TotalPartitions)
+		st.Complete = float32(v.complete) / float32(st.TotalPartitions)
 	}
 	return st
 }
@@ -72,33 +158,34 @@ func notFound(cluster, group string) *protocol.ConsumerGroupStatus {
 		Complete: 1, Partitions: []*protocol.PartitionStatus{}}
 }
 
-// partition applies the rules to partition wp of w, writing into ps, which
-// must be zero, and returns the facts of why it is not OK. Its Start and End are written into
-// ends, its lag in time into secs.
-func (ru rules) partition(ps *protocol.PartitionStatus, topic string, id int32, w *protocol.ConsumerWindows,
-	wp *protocol.WindowPartition, nowMs int64, ends []offsetAndLag, secs *float64) (f facts) {
+// partition applies the rules to one partition, writing into ps, which must be
+// zero, and returns the facts of why it is not OK. Its Start and End are
+// written into ends, its lag in time into secs.
+func (ru rules) partition(ps *protocol.PartitionStatus, topic string, id int32, in *input, nowMs int64,
+	ends []offsetAndLag, secs *float64) (f facts) {
 	// ps is fresh, zeroed memory: set the fields one by one (a composite
 	// literal would be built on the stack and copied).
-	o := w.Owner(wp)
-	ps.Topic, ps.Partition, ps.Owner, ps.ClientID = topic, id, o.Host, o.ClientID
-	ps.Status, ps.CurrentLag = protocol.StatusOK, wp.CurrentLag
-	win, history := window(w, wp)
+	ps.Topic, ps.Partition, ps.Owner, ps.ClientID = topic, id, in.owner.Host, in.owner.ClientID
+	ps.Status, ps.CurrentLag = protocol.StatusOK, in.lag
+	win := in.window
 	if len(win) == 0 {
 		return f
 	}
 	ps.Start, ps.End = ends[0].set(&win[0]), ends[1].set(&win[len(win)-1])
 	ps.Complete = 1
-	if len(win) < w.Intervals {
-		ps.Complete = float32(len(win)) / float32(w.Intervals)
+	if len(win) < in.slots {
+		ps.Complete = float32(len(win)) / float32(in.slots)
 	}
-	if s, estimated, ok := lagTime(win[len(win)-1].Offset, history, nowMs); ok {
-		*secs = s
-		ps.LagSeconds, ps.LagEstimated = secs, estimated
+	if in.timed {
+		if s, estimated, ok := lagTime(win[len(win)-1].Offset, in.history, nowMs); ok {
+			*secs = s
+			ps.LagSeconds, ps.LagEstimated = secs, estimated
+		}
 	}
 	if ps.Complete < ru.minimumComplete {
 		return f
 	}
-	ps.Status, f = ru.judge(win, history, wp.CurrentLag, nowMs)
+	ps.Status, f = ru.judge(win, in.history, in.lag, nowMs)
 	return f
 }
 

@@ -2,17 +2,19 @@ package protocol
 
 import "sync"
 
-// StorageFetchConsumerWindows is a Warren addition: it asks for the same group as
-// StorageFetchConsumer (fields Cluster, Group, Reply) and is answered with a
-// *ConsumerWindows, the same facts in flat arrays, plus when each broker offset
-// was read. The evaluator asks storage with it: the flat reply costs a fraction
-// of a ConsumerTopics to build, and it gives the evaluator the broker timestamps
-// that lag in time is estimated from. An unknown cluster or group gets no value,
-// as for StorageFetchConsumer. Its value lies far outside Burrow's range and,
-// like every value outside it, its String is "UNKNOWN".
-const StorageFetchConsumerWindows StorageRequestConstant = 1<<20 + 1
+// WindowsForm is a Warren addition. Set as the Topic of a StorageFetchConsumer
+// (a field that request does not otherwise use), it asks for the reply in a
+// compact form: a *ConsumerWindows, with the same facts as the usual
+// ConsumerTopics plus when each broker offset was read. The evaluator asks
+// Warren's storage this way: the flat reply costs a fraction of a
+// ConsumerTopics to build, and it gives the broker timestamps that lag in time
+// is estimated from. No Kafka topic name can hold it. A storage that does not
+// know it ignores the Topic and answers the usual ConsumerTopics, which the
+// evaluator reads as well; an unknown cluster or group gets no value either
+// way.
+const WindowsForm = "\x00windows"
 
-// ConsumerWindows is the reply to StorageFetchConsumerWindows: what storage holds
+// ConsumerWindows is the reply to a StorageFetchConsumer in WindowsForm: what storage holds
 // about a group, in a few flat arrays without pointers (apart from names), so
 // that it is built and collected cheaply. It is the caller's own: storage keeps
 // no reference to it.
@@ -58,7 +60,8 @@ func NewConsumerWindows() *ConsumerWindows {
 // afterwards: not w, nor any slice of it. Calling it is optional; a reply that
 // is not released is collected as usual.
 func (w *ConsumerWindows) Release() {
-	if w == nil || cap(w.Commits) > maxPooledCommits || cap(w.Broker) > maxPooledCommits {
+	if w == nil || cap(w.Commits) > maxPooledCommits || cap(w.Broker) > maxPooledCommits ||
+		cap(w.Partitions) > maxPooledCommits || cap(w.Topics) > maxPooledCommits || cap(w.Owners) > maxPooledCommits {
 		return
 	}
 	clear(w.Topics[:cap(w.Topics)]) // let go of names

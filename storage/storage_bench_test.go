@@ -217,7 +217,7 @@ func BenchmarkFetchConsumer(b *testing.B) {
 }
 
 // BenchmarkFetchWindows fetches the same group as BenchmarkFetchConsumer in the
-// evaluator's compact form, StorageFetchConsumerWindows, and releases each
+// evaluator's compact form (protocol.WindowsForm), and releases each
 // reply as the evaluator does.
 func BenchmarkFetchWindows(b *testing.B) {
 	w := newWorkload()
@@ -227,8 +227,8 @@ func BenchmarkFetchWindows(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		reply := make(chan any)
-		ch <- &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumerWindows, Cluster: "local",
-			Group: w.groups[0], Reply: reply}
+		ch <- &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumer, Cluster: "local",
+			Group: w.groups[0], Topic: protocol.WindowsForm, Reply: reply}
 		v := <-reply
 		ws := v.(*protocol.ConsumerWindows)
 		if n := len(ws.Partitions); n != wlPerGroup*50 {

@@ -146,7 +146,7 @@ func at(ring []entry, sp span, k int) *entry {
 	return &ring[i]
 }
 
-// fetchWindows answers a StorageFetchConsumerWindows: the facts of
+// fetchWindows answers a StorageFetchConsumer in WindowsForm: the facts of
 // fetchConsumer, plus when each broker offset was read, in flat arrays without
 // pointers, reused from a released reply when there is one.
 func (sh *shard) fetchWindows(m *msg, g *group) *protocol.ConsumerWindows {
@@ -190,8 +190,8 @@ func (sh *shard) fetchWindows(m *msg, g *group) *protocol.ConsumerWindows {
 		}
 		for p := range t.parts {
 			pt, wp := &t.parts[p], &parts[p]
-			if bt == nil {
-				wp.BrokerFrom, wp.BrokerTo = 0, 0
+			if bt == nil { // an empty range where the next would start
+				wp.BrokerFrom, wp.BrokerTo = int32(len(w.Broker)), int32(len(w.Broker))
 			}
 			wp.Owner = int32(pt.owner)
 			wp.CommitsFrom = int32(len(w.Commits) - len(out))

@@ -76,10 +76,10 @@ func differential(t *testing.T, data []byte) {
 		}
 		var want any
 		var wantOK bool
-		if r.RequestType == protocol.StorageFetchConsumerWindows {
+		if r.RequestType == protocol.StorageFetchConsumer && r.Topic == protocol.WindowsForm {
 			// The same facts as a plain fetch, in the shapes the windows form keeps.
 			plain := *r
-			plain.RequestType = protocol.StorageFetchConsumer
+			plain.Topic = ""
 			want, wantOK = m.apply(&plain)
 			if wantOK {
 				want = plainShapes(want.(protocol.ConsumerTopics))
@@ -176,7 +176,7 @@ func (d *decoder) request(now int64) *protocol.StorageRequest {
 	case op < 28:
 		r.RequestType = protocol.StorageFetchConsumer
 		if op == 27 {
-			r.RequestType = protocol.StorageFetchConsumerWindows
+			r.Topic = protocol.WindowsForm
 		}
 		r.Group = d.pick("g0", "g1", "g2", "g3")
 		reply()

@@ -97,16 +97,13 @@ func (sh *shard) do(m *msg) {
 	case protocol.StorageSetDeleteGroup:
 		sh.deleteGroup(m)
 	case protocol.StorageFetchConsumer:
-		if g := sh.fetchGroup(m); g != nil {
-			sh.s.answer(r, sh.fetchConsumer(m, g), true)
-		} else {
+		switch g := sh.fetchGroup(m); {
+		case g == nil:
 			sh.s.answer(r, nil, false)
-		}
-	case protocol.StorageFetchConsumerWindows:
-		if g := sh.fetchGroup(m); g != nil {
+		case r.Topic == protocol.WindowsForm:
 			sh.s.answer(r, sh.fetchWindows(m, g), true)
-		} else {
-			sh.s.answer(r, nil, false)
+		default:
+			sh.s.answer(r, sh.fetchConsumer(m, g), true)
 		}
 	case protocol.StorageSetDeleteTopic:
 		sh.forget()

@@ -69,11 +69,11 @@ func fetchConsumer(s *Store, group string) (protocol.ConsumerTopics, bool) {
 	return v.(protocol.ConsumerTopics), true
 }
 
-// fetchWindows sends a StorageFetchConsumerWindows and checks that its reply is
+// fetchWindows sends a StorageFetchConsumer in WindowsForm and checks that its reply is
 // well formed.
 func fetchWindows(t testing.TB, s *Store, group string) (*protocol.ConsumerWindows, bool) {
 	t.Helper()
-	v, ok := fetch(s, &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumerWindows, Group: group})
+	v, ok := fetch(s, &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumer, Group: group, Topic: protocol.WindowsForm})
 	if !ok {
 		return nil, false
 	}

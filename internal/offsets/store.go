@@ -245,9 +245,6 @@ func (s *Store) Handle(r *protocol.StorageRequest) {
 		return
 	}
 	t := r.RequestType
-	if t == protocol.StorageFetchConsumerWindows {
-		t = protocol.StorageFetchConsumer // the same fetch, in another form
-	}
 	if t < 0 || int(t) >= len(s.requests)-1 {
 		t = protocol.StorageRequestConstant(len(s.requests) - 1)
 	}
@@ -283,7 +280,7 @@ func (s *Store) dispatch(r *protocol.StorageRequest) {
 			s.send(s.worker(cl, r.Group), msg{r: *r, cl: cl}, false)
 		}
 
-	case protocol.StorageFetchConsumer, protocol.StorageFetchConsumerWindows:
+	case protocol.StorageFetchConsumer:
 		if !s.hasReply(r) {
 			return
 		}

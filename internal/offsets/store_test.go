@@ -680,7 +680,4 @@ func TestFetchWindows(t *testing.T) {
 	if _, ok := fetchWindows(t, s, "g"); ok {
 		t.Error("an expired group was found")
 	}
-	if protocol.StorageFetchConsumerWindows.String() != "UNKNOWN" {
-		t.Error("the windows fetch has a Burrow name")
-	}
 }
