@@ -178,16 +178,35 @@ address = "127.0.0.1:0"
 		})
 		// Each group reaches the status an operator expects. The window takes a
 		// minute or so to fill; audit stops after 30 s.
-		for _, tt := range []struct{ group, status, partition string }{
+		expected := []struct{ group, status, partition string }{
 			{"billing", `"status":"OK"`, ""},
 			{"analytics", `"status":"WARN"`, `"status":"WARN"`},
 			{"audit", `"status":"ERR"`, `"status":"STOP"`},
 			{"search", `"status":"ERR"`, `"status":"STALL"`},
-		} {
+		}
+		for _, tt := range expected {
 			waitForLong(t, base+"/v3/kafka/local/consumer/"+tt.group+"/status", func(s int, b string) bool {
 				return s == 200 && strings.Contains(b, `"group":"`+tt.group+`","status`) &&
 					strings.Contains(b, tt.status) && strings.Contains(b, tt.partition)
 			})
+		}
+		// And they keep them: an operator watching the demo sees no group flap,
+		// through a topic refresh of the cluster module (every 60 s), whose late
+		// round once let the falling-behind group look caught up.
+		watch := time.NewTicker(time.Second)
+		defer watch.Stop()
+		for end := time.Now().Add(65 * time.Second); time.Now().Before(end); <-watch.C {
+			for _, tt := range expected {
+				resp, err := http.Get(base + "/v3/kafka/local/consumer/" + tt.group + "/status")
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if !strings.Contains(string(b), tt.status) || !strings.Contains(string(b), tt.partition) {
+					t.Fatalf("%s left its status: %s", tt.group, b)
+				}
+			}
 		}
 		stop(t, cmd, stderr)
 		out := stderr.String()

@@ -79,9 +79,9 @@ func Start(opts Options, log *zap.Logger) (*Demo, error) {
 	d := &Demo{Cluster: kf, opts: opts, log: log, cancel: cancel}
 	seeds := kf.ListenAddrs()
 	d.run(func() { d.produce(ctx, seeds) })
-	d.run(func() { d.consume(ctx, seeds, "billing", "orders", 0, 0) })
-	d.run(func() { d.consume(ctx, seeds, "analytics", "orders", opts.Rate/4+1, 0) })
-	d.run(func() { d.consume(ctx, seeds, "audit", "payments", 0, opts.AuditFor) })
+	d.run(func() { d.consume(ctx, seeds, "billing", "orders", 0) })
+	d.run(func() { d.lagging(ctx, seeds, "analytics", "orders") })
+	d.run(func() { d.consume(ctx, seeds, "audit", "payments", opts.AuditFor) })
 	d.run(func() { d.stuck(ctx, seeds) })
 	return d, nil
 }
@@ -162,10 +162,9 @@ func (d *Demo) produce(ctx context.Context, seeds []string) {
 	}
 }
 
-// consume reads topic in group at up to rate records per second (0: as fast as
-// they come), committing every second; with stopAfter > 0 it leaves the group
-// after that long.
-func (d *Demo) consume(ctx context.Context, seeds []string, group, topic string, rate int, stopAfter time.Duration) {
+// consume reads topic in group as fast as records come, committing every
+// second; with stopAfter > 0 it leaves the group after that long.
+func (d *Demo) consume(ctx context.Context, seeds []string, group, topic string, stopAfter time.Duration) {
 	opts := []kgo.Opt{kgo.SeedBrokers(seeds...), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic),
 		kgo.ClientID(group + "-client"), kgo.AutoCommitInterval(time.Second),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())}
@@ -190,20 +189,51 @@ func (d *Demo) consume(ctx context.Context, seeds []string, group, topic string,
 			return // leaves the group: it stops committing
 		default:
 		}
-		if rate > 0 {
-			fs := cl.PollRecords(ctx, rate)
-			if fs.IsClientClosed() {
-				return
-			}
-			select { // read slower than the producers write
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Second):
-			}
-			continue
-		}
 		if cl.PollFetches(ctx).IsClientClosed() {
 			return
+		}
+	}
+}
+
+// lagging reads topic in group as fast as records come, but processes them
+// more slowly than the producers write: every second it commits at most half a
+// partition's share of the production further on each partition. So every
+// partition moves, and every partition's lag grows: a consumer falling behind
+// (WARN), not one stuck on some partitions while it works through a large batch
+// of another (which would be STALL).
+func (d *Demo) lagging(ctx context.Context, seeds []string, group, topic string) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic),
+		kgo.ClientID(group+"-client"), kgo.DisableAutoCommit(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		d.log.Error("demo consumer", zap.String("group", group), zap.Error(err))
+		return
+	}
+	defer cl.Close()
+	step := max(1, int64(d.opts.Rate)/(2*int64(topics[topic])))
+	fetched := map[int32]int64{} // next offset read, per partition
+	processed := map[int32]int64{}
+	next := time.Now().Add(time.Second)
+	for ctx.Err() == nil {
+		poll, cancel := context.WithDeadline(ctx, next)
+		fs := cl.PollFetches(poll)
+		cancel()
+		if fs.IsClientClosed() {
+			return
+		}
+		fs.EachRecord(func(r *kgo.Record) { fetched[r.Partition] = r.Offset + 1 })
+		if time.Now().Before(next) {
+			continue
+		}
+		next = next.Add(time.Second)
+		commit := map[int32]kgo.EpochOffset{}
+		for p, end := range fetched {
+			if at := min(end, processed[p]+step); at > processed[p] {
+				processed[p] = at
+				commit[p] = kgo.EpochOffset{Epoch: -1, Offset: at}
+			}
+		}
+		if len(commit) > 0 {
+			cl.CommitOffsetsSync(ctx, map[string]map[int32]kgo.EpochOffset{topic: commit}, nil)
 		}
 	}
 }

@@ -100,7 +100,22 @@ func (a *AdminSource) Stop() {
 	}
 }
 
+// loop polls at once, and then every interval, half an interval out of step
+// with the cluster module, which reads the broker offsets at the same interval
+// and started just before. Storage gives each commit its lag against the newest
+// broker offset; polled in step, a round that runs a little late (its topic
+// refresh, a slow broker) would let two polls in a row meet the same broker
+// offset, and the second commit's smaller lag would make a consumer that falls
+// behind look as if it were catching up (OK instead of WARN).
 func (a *AdminSource) loop(ctx context.Context) {
+	a.Poll(ctx)
+	half := time.NewTimer(a.interval / 2)
+	select {
+	case <-ctx.Done():
+		half.Stop()
+		return
+	case <-half.C:
+	}
 	t := time.NewTicker(a.interval)
 	defer t.Stop()
 	for {
