@@ -200,40 +200,38 @@ func BenchmarkMemory(b *testing.B) {
 // BenchmarkFetchConsumer fetches a 500-partition group from a warm store through
 // the coordinator's channel.
 func BenchmarkFetchConsumer(b *testing.B) {
-	w := newWorkload()
-	sc := startBench(b, w)
-	ch := sc.App.StorageChannel
-	w.rounds(ch, 12)
-	b.ReportAllocs()
-	for b.Loop() {
-		reply := make(chan any)
-		ch <- &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumer, Cluster: "local",
-			Group: w.groups[0], Reply: reply}
-		v := <-reply
+	benchFetch(b, "", func(v any) {
 		if n := len(v.(protocol.ConsumerTopics)); n != wlPerGroup {
 			b.Fatalf("%d topics", n)
 		}
-	}
+	})
 }
 
 // BenchmarkFetchWindows fetches the same group as BenchmarkFetchConsumer in the
-// evaluator's compact form (protocol.WindowsForm), and releases each
-// reply as the evaluator does.
+// evaluator's compact form (protocol.WindowsForm), and releases each reply as
+// the evaluator does.
 func BenchmarkFetchWindows(b *testing.B) {
-	w := newWorkload()
-	sc := startBench(b, w)
-	ch := sc.App.StorageChannel
-	w.rounds(ch, 12)
-	b.ReportAllocs()
-	for b.Loop() {
-		reply := make(chan any)
-		ch <- &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumer, Cluster: "local",
-			Group: w.groups[0], Topic: protocol.WindowsForm, Reply: reply}
-		v := <-reply
+	benchFetch(b, protocol.WindowsForm, func(v any) {
 		ws := v.(*protocol.ConsumerWindows)
 		if n := len(ws.Partitions); n != wlPerGroup*50 {
 			b.Fatalf("%d partitions", n)
 		}
-		ws.Release() // as the evaluator does
+		ws.Release()
+	})
+}
+
+// benchFetch fetches the first group of the workload, with topic as the
+// request's Topic, and hands each reply to check.
+func benchFetch(b *testing.B, topic string, check func(v any)) {
+	w := newWorkload()
+	sc := startBench(b, w)
+	ch := sc.App.StorageChannel
+	w.rounds(ch, 12)
+	b.ReportAllocs()
+	for b.Loop() {
+		reply := make(chan any)
+		ch <- &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumer, Cluster: "local",
+			Group: w.groups[0], Topic: topic, Reply: reply}
+		check(<-reply)
 	}
 }
