@@ -37,8 +37,8 @@ func (ru rules) evaluate(cluster, group string, w *protocol.ConsumerWindows, now
 				break
 			}
 			wp := &w.Partitions[i]
-			in := input{timed: true, slots: w.Intervals, lag: wp.CurrentLag, owner: w.Owner(wp)}
-			in.window, in.history = window(w, wp)
+			in := input{window: w.Window(wp), history: w.History(wp), timed: true, slots: w.Intervals,
+				lag: wp.CurrentLag, owner: w.Owner(wp)}
 			v.add(ru, t.Name, int32(id), &in, nowMs)
 			i++
 		}
@@ -187,20 +187,6 @@ func (ru rules) partition(ps *protocol.PartitionStatus, topic string, id int32, 
 	}
 	ps.Status, f = ru.judge(win, in.history, in.lag, nowMs)
 	return f
-}
-
-// window returns the commits and the broker readings of wp, or none when its
-// ranges do not lie within w (not storage's shape).
-func window(w *protocol.ConsumerWindows, wp *protocol.WindowPartition) ([]protocol.WindowCommit, []protocol.BrokerReading) {
-	var win []protocol.WindowCommit
-	var history []protocol.BrokerReading
-	if 0 <= wp.CommitsFrom && wp.CommitsFrom <= wp.CommitsTo && int(wp.CommitsTo) <= len(w.Commits) {
-		win = w.Window(wp)
-	}
-	if 0 <= wp.BrokerFrom && wp.BrokerFrom <= wp.BrokerTo && int(wp.BrokerTo) <= len(w.Broker) {
-		history = w.History(wp)
-	}
-	return win, history
 }
 
 // lagTime estimates how far behind a consumer at offset commit is in time: how

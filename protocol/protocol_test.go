@@ -115,6 +115,11 @@ func TestWindowsReuse(t *testing.T) {
 	if o := w.Owner(&WindowPartition{Owner: 2}); o != (PartitionOwner{}) {
 		t.Errorf("owner out of range %v", o)
 	}
+	for _, bad := range []WindowPartition{{CommitsTo: 2, BrokerTo: 2}, {CommitsFrom: -1, BrokerFrom: -1}, {CommitsFrom: 1, BrokerFrom: 1}} {
+		if got, h := w.Window(&bad), w.History(&bad); got != nil || h != nil {
+			t.Errorf("ranges out of bounds %+v: %v %v", bad, got, h)
+		}
+	}
 	topics := w.Topics
 	w.Release()
 	if w.Intervals != 0 || len(w.Topics)+len(w.Partitions)+len(w.Commits)+len(w.Broker)+len(w.Owners) != 0 {

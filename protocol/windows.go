@@ -120,13 +120,21 @@ type PartitionOwner struct {
 	ClientID string
 }
 
-// Window returns the commits of p, oldest first.
+// Window returns the commits of p, oldest first; none when its range does not
+// lie within Commits.
 func (w *ConsumerWindows) Window(p *WindowPartition) []WindowCommit {
+	if p.CommitsFrom < 0 || p.CommitsFrom > p.CommitsTo || int(p.CommitsTo) > len(w.Commits) {
+		return nil
+	}
 	return w.Commits[p.CommitsFrom:p.CommitsTo:p.CommitsTo]
 }
 
-// History returns the broker readings of p, oldest first.
+// History returns the broker readings of p, oldest first; none when its range
+// does not lie within Broker.
 func (w *ConsumerWindows) History(p *WindowPartition) []BrokerReading {
+	if p.BrokerFrom < 0 || p.BrokerFrom > p.BrokerTo || int(p.BrokerTo) > len(w.Broker) {
+		return nil
+	}
 	return w.Broker[p.BrokerFrom:p.BrokerTo:p.BrokerTo]
 }
 

@@ -201,15 +201,9 @@ func (t *brokerTopic) readings(out []protocol.BrokerReading, p, size int) ([]pro
 	return append(append(out, older...), newer...), true
 }
 
-// ring returns the readings of partition p, which must exist, in two runs:
-// the older from the head of its ring to the end of the slab, then the newer
-// that wrapped around to its start.
+// ring returns the readings of partition p, which must exist, oldest first,
+// in the two runs of split.
 func (t *brokerTopic) ring(p, size int) (older, newer []brokerEntry) {
 	sp := t.parts[p]
-	r := t.hist[p*size : (p+1)*size]
-	head, n := int(sp.head), int(sp.n)
-	if head+n <= size {
-		return r[head : head+n], nil
-	}
-	return r[head:], r[:head+n-size]
+	return split(t.hist[p*size:(p+1)*size], int(sp.head), int(sp.n))
 }

@@ -119,11 +119,7 @@ func (sh *shard) fetchConsumer(m *msg, g *group) protocol.ConsumerTopics {
 				start = end
 				cp.BrokerOffsets = history[lo:end:end]
 				if pt.n > 0 && end > lo {
-					newestBroker := history[end-1]
-					newest := cp.Offsets[size-1].Offset
-					if newestBroker > newest {
-						cp.CurrentLag = uint64(newestBroker - newest)
-					}
+					cp.CurrentLag = currentLag(history[end-1], cp.Offsets[size-1].Offset)
 				}
 			}
 		}
@@ -197,16 +193,14 @@ func (sh *shard) fetchWindows(m *msg, g *group) *protocol.ConsumerWindows {
 			wp.CommitsFrom = int32(len(w.Commits) - len(out))
 			if pt.head != noWindow {
 				ring := t.hist[p*size : (p+1)*size]
-				older, newer := runs(ring, pt.span)
+				older, newer := split(ring, int(pt.head), int(pt.n))
 				out = copyCommits(out, older)
 				out = copyCommits(out, newer)
 			}
 			wp.CommitsTo = int32(len(w.Commits) - len(out))
 			wp.CurrentLag = 0
 			if wp.CommitsTo > wp.CommitsFrom && wp.BrokerTo > wp.BrokerFrom {
-				if lag := w.Broker[wp.BrokerTo-1].Offset - w.Commits[wp.CommitsTo-1].Offset; lag > 0 {
-					wp.CurrentLag = uint64(lag)
-				}
+				wp.CurrentLag = currentLag(w.Broker[wp.BrokerTo-1].Offset, w.Commits[wp.CommitsTo-1].Offset)
 			}
 		}
 		parts = parts[len(t.parts):]
@@ -232,14 +226,23 @@ func copyCommits(out []protocol.WindowCommit, es []entry) []protocol.WindowCommi
 	return out[len(es):]
 }
 
-// runs returns a window's entries, oldest first, in two runs: from its head to
-// the end of its ring, then those that wrapped around to the ring's start.
-func runs(ring []entry, sp span) (older, newer []entry) {
-	head, n := int(sp.head), int(sp.n)
+// split returns the n entries of a ring that start at head, oldest first, in
+// two runs: from head to the end of the ring, then those that wrapped around to
+// its start. Windows and broker histories are both such rings.
+func split[T any](ring []T, head, n int) (older, newer []T) {
 	if head+n <= len(ring) {
 		return ring[head : head+n], nil
 	}
 	return ring[head:], ring[:head+n-len(ring)]
+}
+
+// currentLag is a partition's CurrentLag: its newest broker offset minus its
+// newest commit, floored at 0.
+func currentLag(broker, commit int64) uint64 {
+	if broker > commit {
+		return uint64(broker - commit)
+	}
+	return 0
 }
 
 // resize returns s with length n, reusing its array when it is large enough.
