@@ -172,7 +172,8 @@ type ConsumerOffset struct {
 	// Timestamp is the time of the commit, in Unix milliseconds.
 	Timestamp int64 `json:"timestamp"`
 
-	// ObservedTimestamp is when storage recorded the commit, in Unix milliseconds.
+	// ObservedTimestamp is when storage recorded the commit, in Unix milliseconds
+	// of a whole second (the original's time.Now().Unix()*1000).
 	ObservedTimestamp int64 `json:"observedAt"`
 
 	// Lag is the broker offset minus Offset when the commit was appended, or nil

@@ -202,3 +202,27 @@ func TestModuleChannel(t *testing.T) {
 		t.Errorf("got %v, %v", topics, ok)
 	}
 }
+
+// TestObservedTimestampWholeSeconds: storage.md says a stored commit's
+// ObservedTimestamp is "now, when stored"; the original takes it as
+// time.Now().Unix()*1000, so it is whole seconds in milliseconds, and clients
+// (and the original's own tests) compare it with such a value.
+func TestObservedTimestampWholeSeconds(t *testing.T) {
+	now := time.UnixMilli(1_700_000_000_303) // 303 ms past a second
+	app := newApp(map[string]any{"storage.s.class-name": "inmemory"})
+	app.Clock = func() time.Time { return now }
+	start(t, app)
+	ch := app.StorageChannel
+	ch <- &protocol.StorageRequest{RequestType: protocol.StorageSetBrokerOffset, Cluster: "c", Topic: "t",
+		Partition: 0, TopicPartitionCount: 1, Offset: 100, Timestamp: now.UnixMilli()}
+	ch <- &protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOffset, Cluster: "c", Topic: "t",
+		Group: "g", Partition: 0, Offset: 90, Order: 1, Timestamp: now.UnixMilli()}
+	topics, ok := fetchGroup(ch, "c", "g")
+	if !ok {
+		t.Fatal("group not found")
+	}
+	w := topics["t"][0].Offsets
+	if got, want := w[len(w)-1].ObservedTimestamp, int64(1_700_000_000_000); got != want {
+		t.Errorf("observedAt %d, want %d (now in whole seconds, times 1000)", got, want)
+	}
+}

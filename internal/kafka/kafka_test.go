@@ -293,6 +293,8 @@ func TestTopicSource(t *testing.T) {
 	}
 	if last := progress["__consumer_offsets"][0].Offsets; last[len(last)-1].Offset != 4 {
 		t.Errorf("progress of partition 0: %+v", last[len(last)-1])
+	} else if ts := last[len(last)-1].Timestamp; ts%1000 != 0 {
+		t.Errorf("progress commit stamped %d; the original stamps whole seconds (Unix()*1000)", ts)
 	}
 	if sk := s.Skips(); sk["no_key_version"] != 1 {
 		t.Errorf("skips %v", sk)

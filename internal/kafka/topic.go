@@ -154,7 +154,7 @@ func (s *TopicSource) read(ctx context.Context, cl *kgo.Client, until map[int32]
 				s.warnings.warn(s.log, "cannot read the offsets topic", zap.String("topic", t), zap.Int32("partition", p), zap.Error(err))
 			}
 		})
-		now := time.Now().UnixMilli()
+		now := time.Now().Unix() * 1000 // whole seconds, as the original stamps its progress
 		fs.EachRecord(func(rec *kgo.Record) {
 			if until != nil {
 				end, ok := until[rec.Partition]

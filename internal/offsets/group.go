@@ -212,7 +212,9 @@ func (sh *shard) setOffset(m *msg) {
 	if g == nil {
 		return
 	}
-	c := entry{offset: r.Offset, order: r.Order, ts: r.Timestamp, obs: now << 1}
+	// The observed time is whole seconds in milliseconds, as the original
+	// stamps it (time.Now().Unix()*1000): clients compare it with that.
+	c := entry{offset: r.Offset, order: r.Order, ts: r.Timestamp, obs: now / 1000 * 1000 << 1}
 	res := place(ring, &pt.span, c, m.broker, sh.set.minDistMs)
 	if res.why != accepted {
 		s.drops.add(res.why, r)

@@ -238,7 +238,7 @@ func (m *model) commit(g *mGroup, p *mPart, r *protocol.StorageRequest, broker i
 	cs := p.commits
 	n := len(cs)
 	full := n == m.intervals
-	c := protocol.ConsumerOffset{Offset: r.Offset, Order: r.Order, Timestamp: r.Timestamp, ObservedTimestamp: m.now()}
+	c := protocol.ConsumerOffset{Offset: r.Offset, Order: r.Order, Timestamp: r.Timestamp, ObservedTimestamp: m.now() / 1000 * 1000}
 	var prev int
 	var insertAt int // index in cs the commit takes; -1: replace the oldest
 	isAppend := false
