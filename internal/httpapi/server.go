@@ -221,31 +221,31 @@ func notFound(w http.ResponseWriter) {
 }
 
 func (s *Server) routes(cfg config.HTTPServer) http.Handler {
-	mux := http.NewServeMux()
 	guard := s.mutating(cfg)
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { notFound(w) }))
-	mux.Handle("/burrow/admin", route{"GET": s.admin})
-	mux.Handle("/burrow/admin/ready", route{"GET": s.readyz})
+	table := []routeEntry{
+		{"/burrow/admin", route{"GET": s.admin}},
+		{"/burrow/admin/ready", route{"GET": s.readyz}},
+		{"/v3/kafka", route{"GET": s.clusterList}},
+		{"/v3/kafka/{cluster}", route{"GET": s.clusterDetail}},
+		{"/v3/kafka/{cluster}/topic", route{"GET": s.topicList}},
+		{"/v3/kafka/{cluster}/topic/{topic}", route{"GET": s.topicDetail}},
+		{"/v3/kafka/{cluster}/topic/{topic}/consumers", route{"GET": s.topicConsumers}},
+		{"/v3/kafka/{cluster}/consumer", route{"GET": s.consumerList}},
+		{"/v3/kafka/{cluster}/consumer/{consumer}", route{"GET": s.consumerDetail, "DELETE": guard(s.consumerDelete)}},
+		{"/v3/kafka/{cluster}/consumer/{consumer}/topic/{topic}", route{"DELETE": guard(s.consumerDelete)}},
+		{"/v3/kafka/{cluster}/consumer/{consumer}/status", route{"GET": s.consumerStatus(false)}},
+		{"/v3/kafka/{cluster}/consumer/{consumer}/lag", route{"GET": s.consumerStatus(true)}},
+		{"/v3/admin/loglevel", route{"GET": s.getLevel, "POST": guard(s.setLevel)}},
+		{"/v3/config", route{"GET": s.configMain}},
+	}
 	if s.opts.Metrics != nil {
-		mux.Handle("/metrics", route{"GET": s.opts.Metrics.ServeHTTP})
+		table = append(table, routeEntry{"/metrics", route{"GET": s.opts.Metrics.ServeHTTP}})
 	}
-	mux.Handle("/v3/kafka", route{"GET": s.clusterList})
-	mux.Handle("/v3/kafka/{cluster}", route{"GET": s.clusterDetail})
-	mux.Handle("/v3/kafka/{cluster}/topic", route{"GET": s.topicList})
-	mux.Handle("/v3/kafka/{cluster}/topic/{topic}", route{"GET": s.topicDetail})
-	mux.Handle("/v3/kafka/{cluster}/topic/{topic}/consumers", route{"GET": s.topicConsumers})
-	mux.Handle("/v3/kafka/{cluster}/consumer", route{"GET": s.consumerList})
-	mux.Handle("/v3/kafka/{cluster}/consumer/{consumer}", route{"GET": s.consumerDetail, "DELETE": guard(s.consumerDelete)})
-	mux.Handle("/v3/kafka/{cluster}/consumer/{consumer}/topic/{topic}", route{"DELETE": guard(s.consumerDelete)})
-	mux.Handle("/v3/kafka/{cluster}/consumer/{consumer}/status", route{"GET": s.consumerStatus(false)})
-	mux.Handle("/v3/kafka/{cluster}/consumer/{consumer}/lag", route{"GET": s.consumerStatus(true)})
-	mux.Handle("/v3/admin/loglevel", route{"GET": s.getLevel, "POST": guard(s.setLevel)})
-	mux.Handle("/v3/config", route{"GET": s.configMain})
 	for _, c := range coordinators {
-		mux.Handle("/v3/config/"+c, route{"GET": s.moduleList(c)})
-		mux.Handle("/v3/config/"+c+"/{name}", route{"GET": s.moduleDetail(c)})
+		table = append(table, routeEntry{"/v3/config/" + c, route{"GET": s.moduleList(c)}},
+			routeEntry{"/v3/config/" + c + "/{name}", route{"GET": s.moduleDetail(c)}})
 	}
-	return mux
+	return newRouter(table)
 }
 
 // mutating applies the listener's protection of the routes that change state.

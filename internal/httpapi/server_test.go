@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"bufio"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -196,11 +199,49 @@ func TestRouter(t *testing.T) {
 		{"OPTIONS", "/v3/kafka/local/consumer/grp", 200, "DELETE, GET, OPTIONS", ""},
 		{"GET", "/burrow/admin", 200, "", "GOOD"},
 		{"GET", "/burrow/admin/ready", 503, "", "STARTING"},
+		// Unclean paths, as the original's router treats them.
+		{"GET", "/v3/kafka//topic", 404, "", `{"error":true,"message":"cluster not found","request":{"url":"/v3/kafka//topic","host":"burrow01"}}`},
+		{"GET", "/v3/kafka/a%2F/consumer", 404, "", catchAll},
 	}
 	for _, tt := range tests {
 		status, h, body := f.do(t, tt.method, tt.path, "")
 		if status != tt.status || h.Get("Allow") != tt.allow || body != tt.body {
 			t.Errorf("%s %s = %d allow %q body %q", tt.method, tt.path, status, h.Get("Allow"), body)
+		}
+	}
+}
+
+// TestUncleanPaths: a path that is a route once cleaned is redirected with 301
+// (GET) or 307 (other methods) to the cleaned path, as the original does.
+func TestUncleanPaths(t *testing.T) {
+	f := newFixture(t, "")
+	for _, tt := range []struct {
+		method, path string
+		status       int
+		location     string
+	}{
+		{"GET", "//v3/kafka", 301, "/v3/kafka"},
+		{"GET", "/./v3/kafka", 301, "/v3/kafka"},
+		{"GET", "/v3/kafka/../v3/kafka", 301, "/v3/v3/kafka"}, // ".." takes "kafka" away
+		{"GET", "/v3/kafka/acc//consumer", 301, "/v3/kafka/acc/consumer"},
+		{"GET", "/v3/kafka/acc//consumer?x=1", 301, "/v3/kafka/acc/consumer?x=1"},
+		{"DELETE", "/v3/kafka/local/consumer//grp", 307, "/v3/kafka/local/consumer/grp"},
+	} {
+		// Written on the wire by hand: Go's client would send "//v3/kafka" as
+		// an absolute URI.
+		conn, err := net.Dial("tcp", f.srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", tt.method, tt.path)
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		conn.Close()
+		if resp.StatusCode != tt.status || resp.Header.Get("Location") != tt.location {
+			t.Errorf("%s %s = %d Location %q, want %d %q", tt.method, tt.path, resp.StatusCode, resp.Header.Get("Location"), tt.status, tt.location)
 		}
 	}
 }
