@@ -165,9 +165,21 @@ address = "127.0.0.1:0"
 	})
 
 	t.Run("demo", func(t *testing.T) {
-		env := []string{"WARREN_DEMO_PORTS=0,0", "BURROW_HTTPSERVER_DEFAULT_ADDRESS=127.0.0.1:0", "WARREN_DEMO_SUMMARY=2s"}
+		env := []string{"WARREN_DEMO_PORTS=0,0", "BURROW_HTTPSERVER_DEFAULT_ADDRESS=127.0.0.1:0", "WARREN_DEMO_SUMMARY=2s",
+			"BURROW_HTTPSERVER_DEFAULT_MUTATING_ROUTES=disabled"}
 		cmd, addr, stderr := started(t, bin, t.TempDir(), env)
 		base := "http://" + addr
+		// The environment wins over the demo's own settings.
+		if strings.HasSuffix(addr, ":8000") {
+			t.Errorf("listening on %s despite BURROW_HTTPSERVER_DEFAULT_ADDRESS=127.0.0.1:0", addr)
+		}
+		if req, _ := http.NewRequest("DELETE", base+"/v3/kafka/local/consumer/nosuch", nil); req != nil {
+			if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+				t.Errorf("DELETE with mutating-routes disabled from the environment: %v %v", resp, err)
+			} else {
+				resp.Body.Close()
+			}
+		}
 		waitFor(t, base+"/v3/kafka/local/consumer", func(s int, b string) bool {
 			for _, g := range []string{"analytics", "audit", "billing", "search"} {
 				if !strings.Contains(b, `"`+g+`"`) {

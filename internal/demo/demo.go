@@ -105,18 +105,20 @@ func (d *Demo) Stop() {
 // same keys as a Burrow file, so the demo runs through the same code as a real
 // cluster. Committed offsets come from the admin API (kfake has no offsets topic).
 func (d *Demo) Config() *viper.Viper {
+	// Defaults, not Set: Set outranks the environment, and a BURROW_...
+	// override must win over the demo's choices.
 	v := viper.New()
 	servers := d.Cluster.ListenAddrs()
-	v.Set("general.pidfile", "")
-	v.Set("cluster.local.class-name", "kafka")
-	v.Set("cluster.local.servers", servers)
-	v.Set("cluster.local.offset-refresh", d.opts.Refresh)
-	v.Set("cluster.local.topic-refresh", 60)
-	v.Set("consumer.local.class-name", "kafka")
-	v.Set("consumer.local.cluster", "local")
-	v.Set("consumer.local.servers", servers)
-	v.Set("consumer.local.offsets-source", "admin")
-	v.Set("httpserver.default.address", d.opts.HTTPAddress)
+	v.SetDefault("general.pidfile", "")
+	v.SetDefault("cluster.local.class-name", "kafka")
+	v.SetDefault("cluster.local.servers", servers)
+	v.SetDefault("cluster.local.offset-refresh", d.opts.Refresh)
+	v.SetDefault("cluster.local.topic-refresh", 60)
+	v.SetDefault("consumer.local.class-name", "kafka")
+	v.SetDefault("consumer.local.cluster", "local")
+	v.SetDefault("consumer.local.servers", servers)
+	v.SetDefault("consumer.local.offsets-source", "admin")
+	v.SetDefault("httpserver.default.address", d.opts.HTTPAddress)
 	return v
 }
 
