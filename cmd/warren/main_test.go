@@ -233,6 +233,9 @@ address = "127.0.0.1:0"
 	t.Run("configuration errors", func(t *testing.T) {
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, "burrow.toml"), []byte("[cluster.a]\nclass-name = \"kafka\"\n[storage.x]\nclass-name=\"nope\"\n"), 0o600)
+		bad := filepath.Join(t.TempDir(), "tls.toml")
+		os.WriteFile(bad+".pem", []byte("garbage"), 0o600)
+		os.WriteFile(bad, []byte("[httpserver.default]\naddress=\"127.0.0.1:0\"\ntls=\"t\"\n[tls.t]\ncertfile=\""+bad+".pem\"\nkeyfile=\""+bad+".pem\"\n"), 0o600)
 		for _, tt := range []struct {
 			args []string
 			code int
@@ -242,6 +245,7 @@ address = "127.0.0.1:0"
 			{[]string{"--config", filepath.Join(dir, "missing.toml")}, 2, "configuration error: cannot read configuration file"},
 			{[]string{"--config-dir", dir, "--config", "x.toml"}, 2, "configuration error: give either"},
 			{[]string{"--bogus"}, 2, "flag provided but not defined: -bogus"},
+			{[]string{"--config", bad}, 2, "configuration error: httpserver.default.tls: cannot load the certificate"},
 			{[]string{"-h"}, 0, "Usage: warren"},
 		} {
 			cmd := exec.Command(bin, tt.args...)

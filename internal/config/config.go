@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -305,6 +306,10 @@ func Parse(v *viper.Viper) (*Config, error) {
 		}
 	}
 	p.moduleCounts()
+	if len(c.Clusters) == 0 {
+		p.warnings = append(p.warnings, "cluster: no cluster is configured: Warren watches nothing (add a [cluster.NAME] table with class-name and servers)")
+	}
+	p.notifierWarnings()
 	c.Warnings = p.warnings
 	return c, errors.Join(p.errs...)
 }
@@ -341,6 +346,14 @@ func (p *parser) unknownKeys() {
 		if !found {
 			p.warnings = append(p.warnings, fmt.Sprintf("%s: unknown key, ignored", key))
 		}
+	}
+}
+
+// notifierWarnings says, once per [notifier.NAME] table, that it sends nothing:
+// a Burrow user who moves over must not lose their alerts without a word.
+func (p *parser) notifierWarnings() {
+	for _, name := range p.names("notifier") {
+		p.warnings = append(p.warnings, fmt.Sprintf("notifier.%s: notifiers are not supported by this version of Warren; this one sends nothing", name))
 	}
 }
 
@@ -387,6 +400,10 @@ func (p *parser) httpServers() []HTTPServer {
 			s.TLS = p.tls(s.TLSName, root+".tls")
 			if s.TLS != nil && (s.TLS.CertFile == "" || s.TLS.KeyFile == "") {
 				p.fail(root+".tls", "TLS HTTP server specified with missing certificate or key")
+			} else if s.TLS != nil {
+				if _, err := tls.LoadX509KeyPair(s.TLS.CertFile, s.TLS.KeyFile); err != nil {
+					p.fail(root+".tls", "cannot load the certificate and key of tls.%s: %v", s.TLSName, err)
+				}
 			}
 		}
 		out = append(out, s)

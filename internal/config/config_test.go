@@ -293,3 +293,74 @@ func TestHostPort(t *testing.T) {
 		}
 	}
 }
+
+// TestStartWarnings: a configuration that watches nothing, and notifier tables
+// that send nothing, are said at start, once each.
+func TestStartWarnings(t *testing.T) {
+	dir := t.TempDir()
+	v, err := Read(write(t, dir, "empty.toml", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !contains(c.Warnings, "no cluster is configured") {
+		t.Errorf("no warning for an empty configuration: %q", c.Warnings)
+	}
+	v, _ = Read(write(t, dir, "n.toml", `
+[cluster.a]
+class-name = "kafka"
+servers = ["k:9092"]
+[notifier.slack]
+class-name = "http"
+[notifier.mail]
+class-name = "email"
+`))
+	c, err = Parse(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, w := range c.Warnings {
+		if strings.Contains(w, "sends nothing") {
+			n++
+		}
+		if strings.Contains(w, "no cluster") {
+			t.Errorf("warning with a cluster configured: %q", w)
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d notifier warnings, want one per table: %q", n, c.Warnings)
+	}
+}
+
+// TestBadServerCertificate: a certificate that cannot be loaded is a
+// configuration error, not a failure at start.
+func TestBadServerCertificate(t *testing.T) {
+	dir := t.TempDir()
+	cert := write(t, dir, "cert.pem", "garbage")
+	key := write(t, dir, "key.pem", "garbage")
+	v, _ := Read(write(t, dir, "b.toml", `
+[httpserver.default]
+address = ":0"
+tls = "srv"
+[tls.srv]
+certfile = "`+cert+`"
+keyfile = "`+key+`"
+`))
+	_, err := Parse(v)
+	if err == nil || !strings.Contains(err.Error(), "httpserver.default.tls: cannot load the certificate and key of tls.srv") {
+		t.Errorf("error %v", err)
+	}
+}
+
+func contains(list []string, part string) bool {
+	for _, s := range list {
+		if strings.Contains(s, part) {
+			return true
+		}
+	}
+	return false
+}
