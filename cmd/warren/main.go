@@ -134,6 +134,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 	for _, w := range cfg.Warnings {
 		log.Warn(w)
 	}
+	fileBudget(cfg, log)
 
 	if !isDemo && cfg.General.PIDFile != "" {
 		if err := writePID(cfg.General.PIDFile); err != nil {
@@ -271,6 +272,26 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 	}
 	fmt.Fprintf(stderr, "Stopped Warren at %s\n", time.Now().Format(time.RFC3339))
 	return 0
+}
+
+// fileBudget raises the open-file limit and keeps descriptors for the Kafka
+// clients: a flood of HTTP connections must not starve them.
+func fileBudget(cfg *config.Config, log *zap.Logger) {
+	before, after, err := raiseFileLimit()
+	if err != nil {
+		log.Warn("open-file limit", zap.Error(err))
+	}
+	if after == 0 {
+		return
+	}
+	if after > before {
+		log.Info("raised the open-file limit", zap.Uint64("from", before), zap.Uint64("to", after))
+	}
+	reserve := kafkaReserve(cfg)
+	if each := fitConnections(cfg.HTTP, after, reserve); each > 0 {
+		log.Warn("the open-file limit is low: max-connections of the HTTP listeners lowered so that the Kafka clients keep descriptors; raise the limit (ulimit -n, LimitNOFILE)",
+			zap.Uint64("limit", after), zap.Uint64("reserved", reserve), zap.Int("max_connections", each))
+	}
 }
 
 // namedModule is a Kafka module and the name its metrics carry.

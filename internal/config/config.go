@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"regexp"
 	"sort"
@@ -69,7 +70,27 @@ type HTTPServer struct {
 	// token; Token is the bearer token required with "token".
 	Mutating string
 	Token    string
+
+	// MaxConnections bounds the open connections of the listener (Warren's
+	// max-connections); past it, new connections wait in the kernel's queue.
+	MaxConnections int
+	// ReadHeaderTimeout and IdleTimeout bound a connection that sends no
+	// request, or no further one (Warren's read-header-timeout and
+	// idle-timeout, never longer than Timeout when that is set).
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+	// AllowedOrigins are the browser origins (scheme://host[:port]) that may
+	// call this listener from another site: CORS pre-flights are answered for
+	// them, and only they may use the mutating routes cross-site.
+	AllowedOrigins []string
 }
+
+// HTTP listener defaults of Warren's own keys.
+const (
+	DefaultMaxConnections    = 512
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout       = 60 * time.Second
+)
 
 // ClientProfile is a [client-profile.NAME], as a cluster or consumer uses it.
 type ClientProfile struct {
@@ -239,10 +260,11 @@ func (p *parser) names(section string) []string {
 
 // known are the keys of each section Warren reads; others get a warning.
 var known = map[string][]string{
-	"general":        {"pidfile", "stdout-logfile", "access-control-allow-origin", "env-var-prefix"},
-	"logging":        {"level", "filename", "maxsize", "maxbackups", "maxage", "use-localtime", "use-compression"},
-	"zookeeper":      {"servers", "timeout", "root-path", "tls"},
-	"httpserver":     {"address", "timeout", "tls", "mutating-routes", "mutating-token"},
+	"general":   {"pidfile", "stdout-logfile", "access-control-allow-origin", "env-var-prefix"},
+	"logging":   {"level", "filename", "maxsize", "maxbackups", "maxage", "use-localtime", "use-compression"},
+	"zookeeper": {"servers", "timeout", "root-path", "tls"},
+	"httpserver": {"address", "timeout", "tls", "mutating-routes", "mutating-token", "max-connections",
+		"read-header-timeout", "idle-timeout", "allowed-origins"},
 	"client-profile": {"client-id", "kafka-version", "tls", "sasl", "iam", "dial-timeout", "read-timeout"},
 	"tls":            {"certfile", "keyfile", "cafile", "noverify"},
 	"sasl":           {"username", "password", "mechanism", "handshake-first"},
@@ -368,7 +390,8 @@ func (p *parser) moduleCounts() {
 func (p *parser) httpServers() []HTTPServer {
 	names := p.names("httpserver")
 	if len(names) == 0 {
-		return []HTTPServer{{Name: "default", Address: ":0", Timeout: 300 * time.Second, Mutating: MutatingOpen}}
+		return []HTTPServer{{Name: "default", Address: ":0", Timeout: 300 * time.Second, Mutating: MutatingOpen,
+			MaxConnections: DefaultMaxConnections, ReadHeaderTimeout: DefaultReadHeaderTimeout, IdleTimeout: DefaultIdleTimeout}}
 	}
 	var out []HTTPServer
 	for _, name := range names {
@@ -380,6 +403,29 @@ func (p *parser) httpServers() []HTTPServer {
 			TLSName:  p.str(root+".tls", ""),
 			Mutating: p.str(root+".mutating-routes", MutatingOpen),
 			Token:    p.str(root+".mutating-token", ""),
+
+			MaxConnections:    p.integer(root+".max-connections", DefaultMaxConnections),
+			ReadHeaderTimeout: p.seconds(root+".read-header-timeout", int(DefaultReadHeaderTimeout/time.Second)),
+			IdleTimeout:       p.seconds(root+".idle-timeout", int(DefaultIdleTimeout/time.Second)),
+			AllowedOrigins:    p.list(root + ".allowed-origins"),
+		}
+		if s.MaxConnections < 1 {
+			p.fail(root+".max-connections", "must be at least 1, got %d", s.MaxConnections)
+		}
+		if s.ReadHeaderTimeout <= 0 {
+			p.fail(root+".read-header-timeout", "must be positive")
+		}
+		if s.IdleTimeout <= 0 {
+			p.fail(root+".idle-timeout", "must be positive")
+		}
+		if s.Timeout > 0 {
+			s.ReadHeaderTimeout = min(s.ReadHeaderTimeout, s.Timeout)
+			s.IdleTimeout = min(s.IdleTimeout, s.Timeout)
+		}
+		for _, o := range s.AllowedOrigins {
+			if err := checkOrigin(o); err != nil {
+				p.fail(root+".allowed-origins", "%q: %v", o, err)
+			}
 		}
 		if err := checkHostPort(s.Address, true); err != nil {
 			p.fail(root+".address", "invalid HTTP server listener address %q: %v", s.Address, err)
@@ -588,6 +634,21 @@ func (p *parser) consumer(name string, clusters map[string]bool) (Consumer, bool
 		p.fail(root+".offsets-source", "must be %q, %q or %q, got %q", SourceAuto, SourceTopic, SourceAdmin, c.OffsetsSource)
 	}
 	return c, true
+}
+
+// checkOrigin accepts an origin as browsers send it: scheme://host[:port],
+// without path, query or trailing slash.
+func checkOrigin(o string) error {
+	u, err := url.Parse(o)
+	switch {
+	case err != nil:
+		return err
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("must start with http:// or https://")
+	case u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return errors.New("must be scheme://host[:port] and nothing else")
+	}
+	return nil
 }
 
 var hostLabel = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)

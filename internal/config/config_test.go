@@ -223,6 +223,8 @@ offsets-source = "both"
 [httpserver.h]
 address = "localhost"
 mutating-routes = "token"
+max-connections = 0
+allowed-origins = ["dash.example.com", "https://ok.example.com"]
 [client-profile.p]
 kafka-version = "2.8"
 sasl = "missing"
@@ -256,6 +258,8 @@ class-name = "inmemory"
 		"consumer.c.offsets-source",
 		"httpserver.h.address: invalid HTTP server listener address",
 		"httpserver.h.mutating-token: required",
+		"httpserver.h.max-connections: must be at least 1",
+		`httpserver.h.allowed-origins: "dash.example.com": must start with http:// or https://`,
 		"client-profile.p.kafka-version: Unknown Kafka Version: 2.8",
 		`client-profile.p.sasl: unknown sasl profile "missing"`,
 		"cluster.d.topic-refresh: not an integer: soon",

@@ -22,8 +22,9 @@ type routeEntry struct {
 //   - any other gets 301 (GET) or 307 (other methods) to the cleaned path,
 //     as the original answers; the cleaned path may then be the catch-all.
 type router struct {
-	mux    *http.ServeMux
-	params []paramRoute
+	mux     *http.ServeMux
+	params  []paramRoute
+	origins origins
 }
 
 // paramRoute is a route as segments, "{name}" standing for a parameter.
@@ -32,8 +33,8 @@ type paramRoute struct {
 	h        route
 }
 
-func newRouter(table []routeEntry) *router {
-	rt := &router{mux: http.NewServeMux()}
+func newRouter(table []routeEntry, o origins) *router {
+	rt := &router{mux: http.NewServeMux(), origins: o}
 	rt.mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { notFound(w) }))
 	for _, e := range table {
 		rt.mux.Handle(e.pattern, e.h)
@@ -55,6 +56,12 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		cleaned += "/"
 	}
 	if cleaned == p {
+		if r.Method == http.MethodOptions && len(rt.origins) > 0 {
+			if h, ok := rt.handler(r); ok && rt.origins.preflight(w, r, h) {
+				return
+			}
+		}
+		rt.origins.allowOrigin(w, r)
 		rt.mux.ServeHTTP(w, r)
 		return
 	}
@@ -70,6 +77,13 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		to += "?" + r.URL.RawQuery
 	}
 	http.Redirect(w, r, to, code)
+}
+
+// handler returns the route of a clean path, if it has one.
+func (rt *router) handler(r *http.Request) (route, bool) {
+	h, _ := rt.mux.Handler(r)
+	h2, ok := h.(route)
+	return h2, ok
 }
 
 // serveEmptyParams serves r when its path, taken segment by segment, is a

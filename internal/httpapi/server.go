@@ -57,10 +57,11 @@ type Server struct {
 }
 
 type listener struct {
-	cfg  config.HTTPServer
-	srv  *http.Server
-	ln   net.Listener
-	addr string
+	cfg   config.HTTPServer
+	srv   *http.Server
+	ln    net.Listener
+	addr  string
+	stats ConnStats
 }
 
 // New builds the server. It binds nothing until Start.
@@ -102,6 +103,9 @@ func (s *Server) Start() error {
 		if t > 0 {
 			ln = keepAlive{ln.(*net.TCPListener), t}
 		}
+		if n := l.cfg.MaxConnections; n > 0 {
+			ln = newLimitListener(ln, n, &l.stats)
+		}
 		if l.cfg.TLS != nil {
 			cert, err := tls.LoadX509KeyPair(l.cfg.TLS.CertFile, l.cfg.TLS.KeyFile)
 			if err != nil {
@@ -113,9 +117,10 @@ func (s *Server) Start() error {
 		}
 		l.ln = ln
 		l.addr = ln.Addr().String()
-		l.srv = &http.Server{Handler: s.routes(l.cfg), ReadTimeout: t, ReadHeaderTimeout: t, WriteTimeout: t,
-			IdleTimeout: t, ErrorLog: zap.NewStdLog(s.opts.Log)}
-		s.opts.Log.Info("started listener", zap.String("name", l.cfg.Name), zap.String("address", l.addr))
+		l.srv = &http.Server{Handler: s.routes(l.cfg), ReadTimeout: t, ReadHeaderTimeout: l.cfg.ReadHeaderTimeout,
+			WriteTimeout: t, IdleTimeout: l.cfg.IdleTimeout, ErrorLog: zap.NewStdLog(s.opts.Log)}
+		s.opts.Log.Info("started listener", zap.String("name", l.cfg.Name), zap.String("address", l.addr),
+			zap.Int("max_connections", l.cfg.MaxConnections))
 		if l.cfg.Mutating == config.MutatingOpen {
 			s.opts.Log.Warn("the mutating routes (DELETE consumer, POST loglevel) are open to anyone who can reach this listener; set mutating-routes to \"token\" or \"disabled\" to protect them",
 				zap.String("listener", l.cfg.Name))
@@ -131,6 +136,15 @@ func (s *Server) Start() error {
 		}()
 	}
 	return nil
+}
+
+// Connections returns the connection counts of every listener, by name.
+func (s *Server) Connections() map[string]*ConnStats {
+	out := map[string]*ConnStats{}
+	for _, l := range s.listeners {
+		out[l.cfg.Name] = &l.stats
+	}
+	return out
 }
 
 // Addrs returns the bound address of every listener, by name.
@@ -245,31 +259,56 @@ func (s *Server) routes(cfg config.HTTPServer) http.Handler {
 		table = append(table, routeEntry{"/v3/config/" + c, route{"GET": s.moduleList(c)}},
 			routeEntry{"/v3/config/" + c + "/{name}", route{"GET": s.moduleDetail(c)}})
 	}
-	return newRouter(table)
+	return newRouter(table, newOrigins(cfg.AllowedOrigins))
 }
 
 // mutating applies the listener's protection of the routes that change state.
 func (s *Server) mutating(cfg config.HTTPServer) func(http.HandlerFunc) http.HandlerFunc {
+	o := newOrigins(cfg.AllowedOrigins)
 	return func(h http.HandlerFunc) http.HandlerFunc {
-		switch cfg.Mutating {
-		case config.MutatingDisabled:
-			return func(w http.ResponseWriter, r *http.Request) {
-				s.fail(w, r, http.StatusForbidden, "mutating routes are disabled on this listener")
-			}
-		case config.MutatingToken:
-			want := []byte("Bearer " + cfg.Token)
-			return func(w http.ResponseWriter, r *http.Request) {
-				got := []byte(r.Header.Get("Authorization"))
-				if subtle.ConstantTimeCompare(got, want) != 1 {
-					w.Header().Set("WWW-Authenticate", `Bearer realm="warren"`)
-					s.fail(w, r, http.StatusUnauthorized, "a valid bearer token is required")
-					return
-				}
-				h(w, r)
-			}
-		}
-		return h
+		return s.sameSite(o, s.byMode(cfg, h))
 	}
+}
+
+// sameSite refuses, in every mode, requests to a mutating route from pages of
+// sites that allowed-origins does not list, and bodies of the content types a
+// page may send anywhere without a pre-flight.
+func (s *Server) sameSite(o origins, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if why := o.crossSite(r); why != "" {
+			s.opts.Log.Warn("refused a cross-site request to a mutating route", zap.String("method", r.Method),
+				zap.String("path", r.URL.Path), zap.String("reason", why))
+			s.fail(w, r, http.StatusForbidden, "cross-site request refused: "+why)
+			return
+		}
+		if simpleBody(r) {
+			s.fail(w, r, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+			return
+		}
+		h(w, r)
+	}
+}
+
+// byMode applies the listener's mutating-routes mode.
+func (s *Server) byMode(cfg config.HTTPServer, h http.HandlerFunc) http.HandlerFunc {
+	switch cfg.Mutating {
+	case config.MutatingDisabled:
+		return func(w http.ResponseWriter, r *http.Request) {
+			s.fail(w, r, http.StatusForbidden, "mutating routes are disabled on this listener")
+		}
+	case config.MutatingToken:
+		want := []byte("Bearer " + cfg.Token)
+		return func(w http.ResponseWriter, r *http.Request) {
+			got := []byte(r.Header.Get("Authorization"))
+			if subtle.ConstantTimeCompare(got, want) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="warren"`)
+				s.fail(w, r, http.StatusUnauthorized, "a valid bearer token is required")
+				return
+			}
+			h(w, r)
+		}
+	}
+	return h
 }
 
 // envelope is the request member of every JSON reply.
@@ -298,6 +337,9 @@ func (s *Server) reply(w http.ResponseWriter, status int, v any) {
 }
 
 func (s *Server) cors(w http.ResponseWriter) {
+	if w.Header().Get("Access-Control-Allow-Origin") != "" {
+		return // an allowed origin, set by the router
+	}
 	if o := s.opts.Config.General.AccessControlAllowOrigin; o != "" {
 		w.Header().Set("Access-Control-Allow-Origin", o)
 	}

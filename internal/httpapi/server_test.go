@@ -316,3 +316,71 @@ func TestStorageTimeout(t *testing.T) {
 		t.Errorf("status %d", resp.StatusCode)
 	}
 }
+
+// TestCrossSiteWrites: a page of another site cannot change state, whatever
+// the mode, while reads stay open to dashboards and curl keeps working.
+func TestCrossSiteWrites(t *testing.T) {
+	f := newFixture(t, "")
+	f.level.SetLevel(zap.InfoLevel)
+	for _, tt := range []struct {
+		name    string
+		headers []string
+		status  int
+		level   string
+	}{
+		{"cross-origin text/plain, as a page sends it", []string{"Origin", "http://evil.example", "Content-Type", "text/plain"}, 403, "info"},
+		{"cross-origin JSON", []string{"Origin", "http://evil.example", "Content-Type", "application/json"}, 403, "info"},
+		{"Sec-Fetch-Site cross-site", []string{"Sec-Fetch-Site", "cross-site"}, 403, "info"},
+		{"Origin null (sandboxed page)", []string{"Origin", "null"}, 403, "info"},
+		{"text/plain without an origin", []string{"Content-Type", "text/plain; charset=utf-8"}, 415, "info"},
+		{"multipart form", []string{"Content-Type", "multipart/form-data; boundary=x"}, 415, "info"},
+		{"curl -d (form encoded)", []string{"Content-Type", "application/x-www-form-urlencoded"}, 200, "debug"},
+		{"same origin", []string{"Origin", "http://" + f.srv.Listener.Addr().String(), "Content-Type", "application/json", "Sec-Fetch-Site", "same-origin"}, 200, "debug"},
+	} {
+		f.level.SetLevel(zap.InfoLevel)
+		status, h, _ := f.do(t, "POST", "/v3/admin/loglevel", `{"level":"debug"}`, tt.headers...)
+		if status != tt.status || f.level.Level().String() != tt.level {
+			t.Errorf("%s: %d, level %s; want %d, %s", tt.name, status, f.level.Level(), tt.status, tt.level)
+		}
+		if status == 403 && h.Get("Access-Control-Allow-Origin") == "http://evil.example" {
+			t.Errorf("%s: the refused origin is echoed back", tt.name)
+		}
+	}
+	if status, _, _ := f.do(t, "DELETE", "/v3/kafka/local/consumer/grp", "", "Origin", "http://evil.example"); status != 403 {
+		t.Errorf("cross-origin DELETE: %d", status)
+	}
+	status, h, _ := f.do(t, "GET", "/v3/kafka/local/consumer", "", "Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site")
+	if status != 200 || h.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("cross-origin GET: %d, ACAO %q; reads stay open", status, h.Get("Access-Control-Allow-Origin"))
+	}
+}
+
+// TestPreflight: pre-flights are answered for the allowed origins only, so a
+// dashboard there can send the bearer token of mutating-routes = "token".
+func TestPreflight(t *testing.T) {
+	f := newFixture(t, `mutating-routes = "token"
+mutating-token = "s3cret"
+allowed-origins = ["https://dash.example.com"]`)
+	pre := []string{"Origin", "https://dash.example.com", "Access-Control-Request-Method", "DELETE",
+		"Access-Control-Request-Headers", "authorization"}
+	status, h, _ := f.do(t, "OPTIONS", "/v3/kafka/local/consumer/grp", "", pre...)
+	if status != 200 || h.Get("Access-Control-Allow-Origin") != "https://dash.example.com" ||
+		h.Get("Access-Control-Allow-Methods") != "DELETE, GET, OPTIONS" ||
+		!strings.Contains(h.Get("Access-Control-Allow-Headers"), "Authorization") {
+		t.Errorf("pre-flight from an allowed origin: %d %v", status, h)
+	}
+	pre[1] = "https://evil.example"
+	status, h, _ = f.do(t, "OPTIONS", "/v3/kafka/local/consumer/grp", "", pre...)
+	if status != 200 || h.Get("Access-Control-Allow-Origin") != "" || h.Get("Access-Control-Allow-Methods") != "" {
+		t.Errorf("pre-flight from another origin: %d %v", status, h)
+	}
+	status, h, _ = f.do(t, "DELETE", "/v3/kafka/local/consumer/other", "", "Origin", "https://dash.example.com",
+		"Sec-Fetch-Site", "cross-site", "Authorization", "Bearer s3cret")
+	if status != 200 || h.Get("Access-Control-Allow-Origin") != "https://dash.example.com" {
+		t.Errorf("DELETE from the allowed origin with the token: %d, ACAO %q", status, h.Get("Access-Control-Allow-Origin"))
+	}
+	if status, _, _ := f.do(t, "DELETE", "/v3/kafka/local/consumer/grp", "", "Origin", "https://evil.example",
+		"Authorization", "Bearer s3cret"); status != 403 {
+		t.Errorf("DELETE from another origin, even with the token: %d", status)
+	}
+}
