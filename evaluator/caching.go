@@ -1,6 +1,7 @@
 package evaluator
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cast"
 	"go.uber.org/zap"
 
+	"github.com/warrenlag/warren/internal/ask"
 	"github.com/warrenlag/warren/protocol"
 )
 
@@ -39,6 +41,9 @@ type CachingEvaluator struct {
 
 	accept chan struct{} // closed by Stop: take no more requests
 	quit   chan struct{} // closed by Stop when requests in flight must give up
+	ctx    context.Context
+	cancel context.CancelFunc // called with quit
+	asker  *ask.Client
 	loop   chan struct{}
 	sem    chan struct{}
 	wg     sync.WaitGroup
@@ -130,6 +135,8 @@ func (m *CachingEvaluator) Start() error {
 	m.cache = map[groupKey]cached{}
 	m.inflight = map[groupKey]*evaluation{}
 	m.accept, m.quit, m.loop = make(chan struct{}), make(chan struct{}), make(chan struct{})
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	m.asker = &ask.Client{Storage: m.App.StorageChannel}
 	m.sem = make(chan struct{}, maxConcurrent)
 	go func() {
 		defer close(m.loop)
@@ -167,8 +174,10 @@ func (m *CachingEvaluator) Stop() error {
 		go func() { m.wg.Wait(); close(done) }()
 		select {
 		case <-done:
+			m.cancel()
 		case <-time.After(stopWait):
 			close(m.quit)
+			m.cancel()
 			<-done
 		}
 	})
@@ -269,17 +278,9 @@ func (m *CachingEvaluator) evaluate(cluster, group string) *protocol.ConsumerGro
 	// Warren's storage answers it in the compact form, and any other storage
 	// with the usual ConsumerTopics, which is read as well.
 	req := &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumer, Cluster: cluster, Group: group,
-		Topic: protocol.WindowsForm, Reply: make(chan any, 1)}
-	select {
-	case m.App.StorageChannel <- req:
-	case <-m.quit:
-		return notFound(cluster, group)
-	}
-	var v any
-	var ok bool
-	select {
-	case v, ok = <-req.Reply:
-	case <-m.quit:
+		Topic: protocol.WindowsForm}
+	v, ok, err := m.asker.Fetch(m.ctx, req)
+	if err != nil {
 		return notFound(cluster, group)
 	}
 	// "Now" is truncated to the whole second, as the original does.

@@ -61,7 +61,7 @@ func startWithBurrowStorage(t *testing.T, replies map[string]protocol.ConsumerTo
 	return app, bs
 }
 
-func ask(app *protocol.ApplicationContext, group string) *protocol.ConsumerGroupStatus {
+func askStorage(app *protocol.ApplicationContext, group string) *protocol.ConsumerGroupStatus {
 	reply := make(chan *protocol.ConsumerGroupStatus, 1)
 	app.EvaluatorChannel <- &protocol.EvaluatorRequest{Reply: reply, Cluster: "c", Group: group, ShowAll: true}
 	return <-reply
@@ -97,7 +97,7 @@ func TestBurrowStorage(t *testing.T) {
 		{901_000, protocol.StatusStop},
 	} {
 		app, bs := startWithBurrowStorage(t, replies, tt.nowMs)
-		st := ask(app, "e6")
+		st := askStorage(app, "e6")
 		if len(st.Partitions) != 1 {
 			t.Fatalf("now %d: %+v", tt.nowMs, st)
 		}
@@ -118,7 +118,7 @@ func TestBurrowStorage(t *testing.T) {
 	}
 
 	app, _ := startWithBurrowStorage(t, replies, 900_000)
-	st := ask(app, "odd")
+	st := askStorage(app, "odd")
 	type want struct {
 		topic     string
 		id        int32
@@ -146,10 +146,10 @@ func TestBurrowStorage(t *testing.T) {
 		}
 	}
 
-	if st := ask(app, "empty"); st.Status != protocol.StatusOK || st.TotalPartitions != 0 || st.Partitions == nil {
+	if st := askStorage(app, "empty"); st.Status != protocol.StatusOK || st.TotalPartitions != 0 || st.Partitions == nil {
 		t.Errorf("a group with no topics: %+v", st)
 	}
-	if st := ask(app, "unknown"); st.Status != protocol.StatusNotFound || st.Complete != 1 {
+	if st := askStorage(app, "unknown"); st.Status != protocol.StatusNotFound || st.Complete != 1 {
 		t.Errorf("an unknown group: %+v", st)
 	}
 }

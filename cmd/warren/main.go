@@ -14,7 +14,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -24,6 +23,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/warrenlag/warren/evaluator"
+	"github.com/warrenlag/warren/internal/ask"
 	"github.com/warrenlag/warren/internal/config"
 	"github.com/warrenlag/warren/internal/demo"
 	"github.com/warrenlag/warren/internal/httpapi"
@@ -311,24 +311,17 @@ func summarize(ctx context.Context, app *protocol.ApplicationContext, out io.Wri
 			return
 		case <-t.C:
 		}
-		reply := make(chan any, 1)
-		select {
-		case app.StorageChannel <- &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumers, Cluster: "local", Reply: reply}:
-		case <-ctx.Done():
-			return
+		c := &ask.Client{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel}
+		groups, _, err := c.Groups(ctx, "local")
+		if err != nil {
+			continue
 		}
-		v := <-reply
-		groups, _ := v.([]string)
-		sort.Strings(groups)
 		var parts []string
 		for _, g := range groups {
-			r := make(chan *protocol.ConsumerGroupStatus, 1)
-			select {
-			case app.EvaluatorChannel <- &protocol.EvaluatorRequest{Reply: r, Cluster: "local", Group: g}:
-			case <-ctx.Done():
-				return
+			st, err := c.Status(ctx, "local", g, false)
+			if err != nil {
+				break
 			}
-			st := <-r
 			parts = append(parts, fmt.Sprintf("%s %s (lag %d)", g, st.Status, st.TotalLag))
 		}
 		fmt.Fprintf(out, "%s  %s\n", time.Now().Format("15:04:05"), strings.Join(parts, " | "))

@@ -130,3 +130,16 @@ func (c *Client) EachGroup(ctx context.Context, fn func(cluster, group string) e
 	}
 	return nil
 }
+
+// Send hands a request that needs no answer (a set or a delete) to storage,
+// within the wait.
+func (c *Client) Send(ctx context.Context, r *protocol.StorageRequest) error {
+	ctx, cancel := context.WithTimeout(ctx, c.wait())
+	defer cancel()
+	select {
+	case c.Storage <- r:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("storage %s: %w", r.RequestType, ErrNoAnswer)
+	}
+}

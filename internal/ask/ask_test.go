@@ -1,4 +1,4 @@
-package ask
+package ask_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/warrenlag/warren/evaluator"
+	. "github.com/warrenlag/warren/internal/ask"
 	"github.com/warrenlag/warren/protocol"
 )
 

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -125,9 +124,8 @@ func (s *Server) consumerDetail(w http.ResponseWriter, r *http.Request) {
 func (s *Server) consumerDelete(w http.ResponseWriter, r *http.Request) {
 	req := &protocol.StorageRequest{RequestType: protocol.StorageSetDeleteGroup, Cluster: r.PathValue("cluster"),
 		Group: r.PathValue("consumer"), Topic: r.PathValue("topic")}
-	select {
-	case s.opts.Storage <- req:
-	case <-r.Context().Done():
+	if err := s.asker.Send(r.Context(), req); err != nil {
+		s.fail(w, r, http.StatusServiceUnavailable, "storage did not answer in time")
 		return
 	}
 	s.opts.Log.Info("consumer group removed by HTTP request", zap.String("cluster", req.Cluster),
@@ -196,25 +194,11 @@ func (s *Server) consumerStatus(showAll bool) http.HandlerFunc {
 			s.fail(w, r, http.StatusServiceUnavailable, "no evaluator is running")
 			return
 		}
-		req := &protocol.EvaluatorRequest{Reply: make(chan *protocol.ConsumerGroupStatus, 1),
-			Cluster: r.PathValue("cluster"), Group: r.PathValue("consumer"), ShowAll: showAll}
-		t := time.NewTimer(s.opts.Wait)
-		defer t.Stop()
-		var st *protocol.ConsumerGroupStatus
-		select {
-		case s.opts.Evaluator <- req:
-		case <-t.C:
-			s.fail(w, r, http.StatusServiceUnavailable, "evaluator did not answer in time")
-			return
-		case <-r.Context().Done():
-			return
-		}
-		select {
-		case st = <-req.Reply:
-		case <-t.C:
-			s.fail(w, r, http.StatusServiceUnavailable, "evaluator did not answer in time")
-			return
-		case <-r.Context().Done():
+		st, err := s.asker.Status(r.Context(), r.PathValue("cluster"), r.PathValue("consumer"), showAll)
+		if err != nil {
+			if r.Context().Err() == nil {
+				s.fail(w, r, http.StatusServiceUnavailable, "evaluator did not answer in time")
+			}
 			return
 		}
 		status := http.StatusOK

@@ -22,6 +22,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/warrenlag/warren/internal/ask"
 	"github.com/warrenlag/warren/internal/config"
 	"github.com/warrenlag/warren/protocol"
 )
@@ -51,6 +52,7 @@ type Options struct {
 // Server is every configured listener serving the same routes.
 type Server struct {
 	opts      Options
+	asker     *ask.Client
 	ready     atomic.Bool
 	listeners []*listener
 	wg        sync.WaitGroup
@@ -75,7 +77,7 @@ func New(opts Options) *Server {
 	if opts.Host == "" {
 		opts.Host, _ = os.Hostname()
 	}
-	s := &Server{opts: opts}
+	s := &Server{opts: opts, asker: &ask.Client{Storage: opts.Storage, Evaluator: opts.Evaluator, Wait: opts.Wait}}
 	for _, hs := range opts.Config.HTTP {
 		s.listeners = append(s.listeners, &listener{cfg: hs})
 	}
@@ -372,37 +374,14 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	s.text(w, http.StatusServiceUnavailable, "STARTING")
 }
 
-// errTimeout is storage not answering within Options.Wait.
-var errTimeout = errors.New("storage did not answer in time")
-
-// ask sends a fetch to storage and waits, within Options.Wait, for its answer.
-func (s *Server) ask(ctx context.Context, r *protocol.StorageRequest) (any, bool, error) {
-	r.Reply = make(chan any, 1)
-	t := time.NewTimer(s.opts.Wait)
-	defer t.Stop()
-	select {
-	case s.opts.Storage <- r:
-	case <-t.C:
-		return nil, false, errTimeout
-	case <-ctx.Done():
-		return nil, false, ctx.Err()
-	}
-	select {
-	case v, ok := <-r.Reply:
-		return v, ok, nil
-	case <-t.C:
-		return nil, false, errTimeout
-	case <-ctx.Done():
-		return nil, false, ctx.Err()
-	}
-}
-
 // fetch asks storage and writes the 503 or 404 reply itself when there is no
 // value; ok says whether the caller should write the answer.
 func (s *Server) fetch(w http.ResponseWriter, r *http.Request, req *protocol.StorageRequest, notFound string) (any, bool) {
-	v, ok, err := s.ask(r.Context(), req)
+	v, ok, err := s.asker.Fetch(r.Context(), req)
 	if err != nil {
-		s.fail(w, r, http.StatusServiceUnavailable, "storage did not answer in time")
+		if r.Context().Err() == nil {
+			s.fail(w, r, http.StatusServiceUnavailable, "storage did not answer in time")
+		}
 		return nil, false
 	}
 	if !ok {

@@ -17,6 +17,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/zap"
 
+	"github.com/warrenlag/warren/internal/ask"
 	"github.com/warrenlag/warren/protocol"
 )
 
@@ -71,7 +72,8 @@ var families = [numFamilies]struct{ name, help string }{
 // checks and sort cost seconds for the hundreds of thousands of series a large
 // cluster has.
 type Collector struct {
-	opts Options
+	opts  Options
+	asker *ask.Client
 }
 
 // NewCollector returns a collector over storage and the evaluator.
@@ -82,7 +84,7 @@ func NewCollector(opts Options) *Collector {
 	if opts.Log == nil {
 		opts.Log = zap.NewNop()
 	}
-	return &Collector{opts: opts}
+	return &Collector{opts: opts, asker: &ask.Client{Storage: opts.Storage, Evaluator: opts.Evaluator, Wait: opts.Wait}}
 }
 
 // builder accumulates the families of one scrape.
@@ -167,7 +169,7 @@ func (c *Collector) Gather() ([]*dto.MetricFamily, error) {
 			failures++
 		}
 		for _, topic := range topics {
-			v, ok, err := c.ask(ctx, &protocol.StorageRequest{RequestType: protocol.StorageFetchTopic, Cluster: cluster, Topic: topic})
+			v, ok, err := c.asker.Fetch(ctx, &protocol.StorageRequest{RequestType: protocol.StorageFetchTopic, Cluster: cluster, Topic: topic})
 			if err != nil {
 				failures++
 				continue
@@ -218,25 +220,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// ask sends a storage fetch and waits for its answer.
-func (c *Collector) ask(ctx context.Context, r *protocol.StorageRequest) (any, bool, error) {
-	r.Reply = make(chan any, 1)
-	select {
-	case c.opts.Storage <- r:
-	case <-ctx.Done():
-		return nil, false, ctx.Err()
-	}
-	select {
-	case v, ok := <-r.Reply:
-		return v, ok, nil
-	case <-ctx.Done():
-		return nil, false, ctx.Err()
-	}
-}
-
 // names asks storage for a list of names, sorted; ok is false on a failure.
 func (c *Collector) names(ctx context.Context, r *protocol.StorageRequest) ([]string, bool) {
-	v, _, err := c.ask(ctx, r)
+	v, _, err := c.asker.Fetch(ctx, r)
 	if err != nil {
 		c.opts.Log.Warn("metrics: storage did not answer", zap.Stringer("request", r.RequestType), zap.Error(err))
 		return nil, false
@@ -251,18 +237,8 @@ func (c *Collector) status(ctx context.Context, cluster, group string) (*protoco
 	if c.opts.Evaluator == nil {
 		return nil, false
 	}
-	r := &protocol.EvaluatorRequest{Reply: make(chan *protocol.ConsumerGroupStatus, 1), Cluster: cluster, Group: group, ShowAll: true}
-	select {
-	case c.opts.Evaluator <- r:
-	case <-ctx.Done():
-		return nil, false
-	}
-	select {
-	case st := <-r.Reply:
-		return st, st != nil
-	case <-ctx.Done():
-		return nil, false
-	}
+	st, err := c.asker.Status(ctx, cluster, group, true)
+	return st, err == nil
 }
 
 // counters exports Warren's operational counters.
