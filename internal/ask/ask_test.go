@@ -8,14 +8,14 @@ import (
 	"time"
 
 	"github.com/warrenlag/warren/evaluator"
-	. "github.com/warrenlag/warren/internal/ask"
+	"github.com/warrenlag/warren/internal/ask"
 	"github.com/warrenlag/warren/protocol"
 )
 
 func TestClientAgainstStorageAndEvaluator(t *testing.T) {
 	ec, sc := evaluator.StorageAndEvaluatorCoordinatorsWithOffsets()
 	t.Cleanup(func() { ec.Stop(); sc.Stop() })
-	c := &Client{Storage: sc.App.StorageChannel, Evaluator: sc.App.EvaluatorChannel}
+	c := &ask.Client{Storage: sc.App.StorageChannel, Evaluator: sc.App.EvaluatorChannel}
 	ctx := context.Background()
 
 	clusters, err := c.Clusters(ctx)
@@ -52,25 +52,25 @@ func TestClientAgainstStorageAndEvaluator(t *testing.T) {
 
 func TestClientNoAnswer(t *testing.T) {
 	// Nobody reads these channels: every call must give up after Wait.
-	c := &Client{Storage: make(chan *protocol.StorageRequest), Evaluator: make(chan *protocol.EvaluatorRequest), Wait: 20 * time.Millisecond}
+	c := &ask.Client{Storage: make(chan *protocol.StorageRequest), Evaluator: make(chan *protocol.EvaluatorRequest), Wait: 20 * time.Millisecond}
 	ctx := context.Background()
-	if _, err := c.Clusters(ctx); !errors.Is(err, ErrNoAnswer) {
-		t.Errorf("Clusters: %v, want ErrNoAnswer", err)
+	if _, err := c.Clusters(ctx); !errors.Is(err, ask.ErrNoAnswer) {
+		t.Errorf("Clusters: %v, want ask.ErrNoAnswer", err)
 	}
-	if _, err := c.Status(ctx, "a", "b", false); !errors.Is(err, ErrNoAnswer) {
-		t.Errorf("Status: %v, want ErrNoAnswer", err)
+	if _, err := c.Status(ctx, "a", "b", false); !errors.Is(err, ask.ErrNoAnswer) {
+		t.Errorf("Status: %v, want ask.ErrNoAnswer", err)
 	}
 	// A storage that takes the request and never answers.
 	ch := make(chan *protocol.StorageRequest, 1)
 	c.Storage = ch
-	if _, _, err := c.Fetch(ctx, &protocol.StorageRequest{RequestType: protocol.StorageFetchClusters}); !errors.Is(err, ErrNoAnswer) {
-		t.Errorf("Fetch without an answer: %v, want ErrNoAnswer", err)
+	if _, _, err := c.Fetch(ctx, &protocol.StorageRequest{RequestType: protocol.StorageFetchClusters}); !errors.Is(err, ask.ErrNoAnswer) {
+		t.Errorf("Fetch without an answer: %v, want ask.ErrNoAnswer", err)
 	}
 	// A cancelled context ends the wait at once.
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	c.Wait = time.Hour
-	if _, err := c.Clusters(cctx); !errors.Is(err, ErrNoAnswer) {
-		t.Errorf("Clusters with a cancelled context: %v, want ErrNoAnswer", err)
+	if _, err := c.Clusters(cctx); !errors.Is(err, ask.ErrNoAnswer) {
+		t.Errorf("Clusters with a cancelled context: %v, want ask.ErrNoAnswer", err)
 	}
 }
