@@ -3,16 +3,15 @@ package evaluator
 import (
 	"context"
 	"errors"
-	"fmt"
-	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/spf13/cast"
 	"go.uber.org/zap"
 
 	"github.com/warrenlag/warren/internal/ask"
+	"github.com/warrenlag/warren/internal/config"
 	"github.com/warrenlag/warren/protocol"
 )
 
@@ -82,41 +81,12 @@ func (m *CachingEvaluator) Configure(name string, configRoot string) {
 	}
 	m.Log.Info("configuring")
 	m.name = name
-	v := m.App.Config()
-	var errs []error
-	number := func(key string, def float64) float64 {
-		raw := v.Get(configRoot + "." + key)
-		if raw == nil {
-			return def
-		}
-		f, err := cast.ToFloat64E(raw)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: not a number: %v", key, raw))
-			return def
-		}
-		return f
+	sec, err := config.EvaluatorModule(m.App.Config(), strings.TrimPrefix(configRoot, "evaluator."))
+	if err != nil {
+		panic(err)
 	}
-	// Whole seconds and whole messages, as Burrow reads them (1.5 is 1).
-	expire := math.Trunc(number("expire-cache", 10))
-	if !(expire >= 0) || math.IsInf(expire, 0) {
-		errs = append(errs, fmt.Errorf("expire-cache: must not be negative, got %v", expire))
-		expire = 10
-	}
-	expire = min(expire, 100*365*24*3600) // a longer cache is the same as forever
-	minComplete := number("minimum-complete", 0)
-	if !(minComplete >= 0 && minComplete <= 1) {
-		errs = append(errs, fmt.Errorf("minimum-complete: must be between 0 and 1, got %v", minComplete))
-	}
-	allowed := math.Trunc(number("allowed-lag", 0))
-	if !(allowed >= 0) || allowed >= math.MaxUint64 {
-		errs = append(errs, fmt.Errorf("allowed-lag: must not be negative, got %v", allowed))
-		allowed = 0
-	}
-	if err := errors.Join(errs...); err != nil {
-		panic(fmt.Errorf("%s: %w", configRoot, err))
-	}
-	m.expire = time.Duration(expire * float64(time.Second))
-	m.rules = rules{minimumComplete: float32(minComplete), allowedLag: uint64(allowed)}
+	m.expire = sec.ExpireCache
+	m.rules = rules{minimumComplete: float32(sec.MinimumComplete), allowedLag: sec.AllowedLag}
 	m.RequestChannel = make(chan *protocol.EvaluatorRequest)
 }
 

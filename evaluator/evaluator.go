@@ -51,26 +51,19 @@ func (ec *Coordinator) Configure() {
 		}
 	}
 	ec.Log.Info("configuring")
-	v := ec.App.Config()
-	name, names, ok := config.SingleModule(v, "evaluator", "caching")
-	if !ok {
-		panic(fmt.Errorf("evaluator: Only one evaluator module must be configured, found %d: %v", len(names), names))
+	sec, err := config.EvaluatorSection(ec.App.Config())
+	if err != nil {
+		panic(err)
 	}
-	ec.name = name
+	ec.name = sec.Name
 	root := "evaluator." + ec.name
-	class := v.GetString(root + ".class-name")
 	base := ec.Log
 	if ec.App.Logger != nil {
 		base = ec.App.Logger
 	}
 	log := base.With(zap.String("type", "module"), zap.String("coordinator", "evaluator"),
-		zap.String("class", class), zap.String("name", ec.name))
-	switch class {
-	case "caching":
-		ec.module = &CachingEvaluator{App: ec.App, Log: log}
-	default:
-		panic(fmt.Errorf("%s.class-name: unknown evaluator className provided: %q", root, class))
-	}
+		zap.String("class", sec.ClassName), zap.String("name", ec.name))
+	ec.module = &CachingEvaluator{App: ec.App, Log: log}
 	ec.module.Configure(ec.name, root)
 }
 

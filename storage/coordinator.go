@@ -40,25 +40,19 @@ func (sc *Coordinator) Configure() {
 	sc.Log.Info("configuring")
 
 	v := sc.App.Config()
-	name, names, ok := config.SingleModule(v, "storage", "inmemory")
-	if !ok {
-		panic(fmt.Errorf("storage: only one storage module may be configured, found %d: %v", len(names), names))
+	sec, err := config.StorageSection(v)
+	if err != nil {
+		panic(err)
 	}
-	sc.name = name
+	sc.name = sec.Name
 	root := "storage." + sc.name
-	class := v.GetString(root + ".class-name")
 	base := sc.Log
 	if sc.App.Logger != nil {
 		base = sc.App.Logger
 	}
 	log := base.With(zap.String("type", "module"), zap.String("coordinator", "storage"),
-		zap.String("class", class), zap.String("name", sc.name))
-	switch class {
-	case "inmemory":
-		sc.module = &InMemoryStorage{App: sc.App, Log: log}
-	default:
-		panic(fmt.Errorf("%s.class-name: unknown storage className provided: %q", root, class))
-	}
+		zap.String("class", sec.ClassName), zap.String("name", sc.name))
+	sc.module = &InMemoryStorage{App: sc.App, Log: log}
 	sc.module.Configure(sc.name, root)
 }
 

@@ -2,16 +2,13 @@ package storage
 
 import (
 	"errors"
-	"fmt"
-	"math"
 	"sort"
+	"strings"
 	"sync"
-	"time"
 
-	"github.com/spf13/cast"
-	"github.com/spf13/viper"
 	"go.uber.org/zap"
 
+	"github.com/warrenlag/warren/internal/config"
 	"github.com/warrenlag/warren/internal/offsets"
 	"github.com/warrenlag/warren/protocol"
 )
@@ -50,96 +47,16 @@ func (module *InMemoryStorage) Configure(name string, configRoot string) {
 	module.Log.Info("configuring")
 	module.name = name
 
-	cfg, depth, err := readConfig(module.App.Config(), configRoot)
+	sec, err := config.StorageModule(module.App.Config(), strings.TrimPrefix(configRoot, "storage."))
 	if err != nil {
-		panic(fmt.Errorf("%s: %w", configRoot, err))
+		panic(err)
 	}
+	cfg := sec.Offsets()
 	if module.App.Clock != nil {
 		cfg.Now = module.App.Clock
 	}
 	module.cfg = cfg
-	module.requests = make(chan *protocol.StorageRequest, depth)
-}
-
-// readConfig converts the module's keys to a validated offsets.Config and the
-// depth of the request channel. Values are converted leniently ("30" is 30), but a
-// value that is not a number is an error naming its key.
-func readConfig(v *viper.Viper, root string) (offsets.Config, int, error) {
-	var errs []error
-	given := v.GetStringMap(root) // holds keys given without a value too
-	for _, old := range []string{"group-whitelist", "group-blacklist"} {
-		if _, ok := given[old]; ok || v.IsSet(root+"."+old) {
-			errs = append(errs, fmt.Errorf("%s: no longer supported; please change configurations to allowlist and denylist (group-allowlist, group-denylist)", old))
-		}
-	}
-	integer := func(key string, def int64) int64 {
-		raw := v.Get(root + "." + key)
-		if raw == nil {
-			return def
-		}
-		n, err := cast.ToInt64E(raw)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: not an integer: %v", key, raw))
-			return def
-		}
-		return n
-	}
-	seconds := func(key string, def int64) time.Duration {
-		n := integer(key, def)
-		if n > math.MaxInt64/int64(time.Second) || n < math.MinInt64/int64(time.Second) {
-			errs = append(errs, fmt.Errorf("%s: %d seconds is out of range", key, n))
-			return 0
-		}
-		return time.Duration(n) * time.Second
-	}
-	text := func(key string) string {
-		raw := v.Get(root + "." + key)
-		if raw == nil {
-			return ""
-		}
-		s, err := cast.ToStringE(raw)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: not a string: %v", key, raw))
-		}
-		return s
-	}
-	small := func(key string, def int64) int {
-		n := integer(key, def)
-		if n > math.MaxInt32 || n < math.MinInt32 {
-			errs = append(errs, fmt.Errorf("%s: %d is out of range", key, n))
-			return int(def)
-		}
-		return int(n)
-	}
-
-	positive := func(key string, def int64) int {
-		n := small(key, def)
-		if n < 1 {
-			errs = append(errs, fmt.Errorf("%s: must be positive, got %d", key, n))
-			return int(def)
-		}
-		return n
-	}
-
-	var cfg offsets.Config
-	cfg.Intervals = positive("intervals", offsets.DefaultIntervals)
-	cfg.SetExpireGroup(seconds("expire-group", int64(offsets.DefaultExpireGroup/time.Second)))
-	cfg.Workers = positive("workers", offsets.DefaultWorkers)
-	cfg.MinDistance = seconds("min-distance", 0)
-	cfg.MaxPartitions = positive("max-partitions", offsets.DefaultMaxPartitions)
-	cfg.GroupAllowlist = text("group-allowlist")
-	cfg.GroupDenylist = text("group-denylist")
-	depth := small("queue-depth", 1)
-	if depth < 0 {
-		errs = append(errs, fmt.Errorf("queue-depth: must not be negative, got %d", depth))
-		depth = 1
-	}
-
-	cfg.SetDefaults()
-	if err := cfg.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	return cfg, depth, errors.Join(errs...)
+	module.requests = make(chan *protocol.StorageRequest, sec.QueueDepth)
 }
 
 // GetCommunicationChannel returns the channel the module takes requests on.

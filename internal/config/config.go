@@ -27,6 +27,13 @@ type Config struct {
 	HTTP      []HTTPServer
 	Clusters  []Cluster
 	Consumers []Consumer
+	// ClusterTables and ConsumerTables are every [cluster.NAME] and
+	// [consumer.NAME] table, in name order, including those left out (an
+	// unsupported class or authentication), which /v3/config still shows.
+	ClusterTables  []Cluster
+	ConsumerTables []Consumer
+	Storage        Storage
+	Evaluator      Evaluator
 
 	// Warnings are things Warren ignores or does not support, one line each.
 	Warnings []string
@@ -187,15 +194,22 @@ func (p *parser) str(key, def string) string {
 	return s
 }
 
+// lenient reads a number as the original does: of any numeric type, or a
+// string holding one, spaces around it ignored. It is the one number
+// conversion of every section.
+func lenient[T int | int64 | float64](raw any, conv func(any) (T, error)) (T, error) {
+	if s, ok := raw.(string); ok {
+		raw = strings.TrimSpace(s)
+	}
+	return conv(raw)
+}
+
 func (p *parser) integer(key string, def int) int {
 	raw := p.v.Get(key)
 	if raw == nil {
 		return def
 	}
-	if s, ok := raw.(string); ok {
-		raw = strings.TrimSpace(s)
-	}
-	n, err := cast.ToIntE(raw)
+	n, err := lenient(raw, cast.ToIntE)
 	if err != nil {
 		p.fail(key, "not an integer: %v", raw)
 		return def
@@ -203,9 +217,33 @@ func (p *parser) integer(key string, def int) int {
 	return n
 }
 
+// positive is integer for a key that must be at least 1.
+func (p *parser) positive(key string, def int) int {
+	n := p.integer(key, def)
+	if n < 1 {
+		p.fail(key, "must be positive, got %d", n)
+		return def
+	}
+	return n
+}
+
+// number is integer for keys that take fractions.
+func (p *parser) number(key string, def float64) float64 {
+	raw := p.v.Get(key)
+	if raw == nil {
+		return def
+	}
+	f, err := lenient(raw, cast.ToFloat64E)
+	if err != nil {
+		p.fail(key, "not a number: %v", raw)
+		return def
+	}
+	return f
+}
+
 func (p *parser) seconds(key string, def int) time.Duration {
 	n := p.integer(key, def)
-	if n > 100*365*24*3600 {
+	if n > 100*365*24*3600 || n < -100*365*24*3600 {
 		p.fail(key, "%d seconds is out of range", n)
 		return time.Duration(def) * time.Second
 	}
@@ -312,13 +350,17 @@ func Parse(v *viper.Viper) (*Config, error) {
 	c.HTTP = p.httpServers()
 	clusters := map[string]bool{}
 	for _, name := range p.names("cluster") {
-		if cl, ok := p.cluster(name); ok {
+		cl, ok := p.cluster(name)
+		c.ClusterTables = append(c.ClusterTables, cl)
+		if ok {
 			c.Clusters = append(c.Clusters, cl)
 			clusters[name] = true
 		}
 	}
 	for _, name := range p.names("consumer") {
-		if cs, ok := p.consumer(name, clusters); ok {
+		cs, ok := p.consumer(name, clusters)
+		c.ConsumerTables = append(c.ConsumerTables, cs)
+		if ok {
 			c.Consumers = append(c.Consumers, cs)
 			for i := range c.Clusters {
 				if c.Clusters[i].Name == cs.Cluster {
@@ -327,7 +369,13 @@ func Parse(v *viper.Viper) (*Config, error) {
 			}
 		}
 	}
-	p.moduleCounts()
+	var err error
+	if c.Storage, err = StorageSection(v); err != nil {
+		p.errs = append(p.errs, err)
+	}
+	if c.Evaluator, err = EvaluatorSection(v); err != nil {
+		p.errs = append(p.errs, err)
+	}
 	if len(c.Clusters) == 0 {
 		p.warnings = append(p.warnings, "cluster: no cluster is configured: Warren watches nothing (add a [cluster.NAME] table with class-name and servers)")
 	}
@@ -376,14 +424,6 @@ func (p *parser) unknownKeys() {
 func (p *parser) notifierWarnings() {
 	for _, name := range p.names("notifier") {
 		p.warnings = append(p.warnings, fmt.Sprintf("notifier.%s: notifiers are not supported by this version of Warren; this one sends nothing", name))
-	}
-}
-
-func (p *parser) moduleCounts() {
-	for _, section := range []string{"storage", "evaluator"} {
-		if n := len(p.v.GetStringMap(section)); n > 1 {
-			p.fail(section, "only one %s module may be configured, found %d", section, n)
-		}
 	}
 }
 
@@ -615,6 +655,8 @@ func (p *parser) consumer(name string, clusters map[string]bool) (Consumer, bool
 	case "kafka":
 	case "kafka_zk":
 		p.warnings = append(p.warnings, fmt.Sprintf("%s: class kafka_zk (offsets in ZooKeeper) is not supported; the module is skipped", root))
+		c.Servers = p.list(root + ".servers") // shown by /v3/config only
+		c.Profile = p.profile("", "")
 		return c, false
 	default:
 		p.fail(root+".class-name", "unknown consumer className provided: %q", c.ClassName)

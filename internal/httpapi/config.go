@@ -4,15 +4,15 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/viper"
+
+	"github.com/warrenlag/warren/internal/config"
 )
 
 // coordinators are the module sections /v3/config lists.
 var coordinators = []string{"storage", "evaluator", "cluster", "consumer", "notifier"}
-
-// defaultModules are created when their section is empty.
-var defaultModules = map[string]string{"storage": "inmemory", "evaluator": "caching"}
 
 type tlsView struct {
 	Name     string `json:"name"`
@@ -148,9 +148,6 @@ func (c view) names(section string) []string {
 	for name := range c.v.GetStringMap(section) {
 		names = append(names, name)
 	}
-	if len(names) == 0 && defaultModules[section] != "" {
-		names = append(names, "default")
-	}
 	sort.Strings(names)
 	return names
 }
@@ -164,42 +161,52 @@ func (c view) has(section, name string) bool {
 	return false
 }
 
-func (c view) profile(name string) profileView {
-	p := profileView{Name: name, ClientID: "burrow-lagchecker", KafkaVersion: "2.8.0"}
-	if name == "" {
-		return p
-	}
-	root := "client-profile." + name
-	p.ClientID = c.str(root+".client-id", p.ClientID)
-	p.KafkaVersion = c.str(root+".kafka-version", p.KafkaVersion)
-	if t := c.str(root+".tls", ""); t != "" && c.v.IsSet("tls."+t) {
-		p.TLS = &tlsView{Name: t, NoVerify: c.v.GetBool("tls." + t + ".noverify"),
-			CertFile: c.str("tls."+t+".certfile", ""), KeyFile: c.str("tls."+t+".keyfile", ""),
-			CAFile: c.str("tls."+t+".cafile", "")}
-	}
-	if sa := c.str(root+".sasl", ""); sa != "" && c.v.IsSet("sasl."+sa) {
-		p.SASL = &saslView{Name: sa, HandshakeFirst: c.v.GetBool("sasl." + sa + ".handshake-first"),
-			Username: c.str("sasl."+sa+".username", "")}
-	}
-	return p
-}
-
 func (s *Server) view() view { return view{s.opts.Config.V} }
 
 // clusterModule returns the configuration view of a cluster module.
 func (s *Server) clusterModule(name string) (any, bool) {
-	c := s.view()
-	if !c.has("cluster", name) {
-		return nil, false
+	for _, c := range s.opts.Config.ClusterTables {
+		if c.Name == name {
+			return clusterView{ClassName: c.ClassName, Servers: nonNil(c.Servers), ClientProfile: profile(c.Profile),
+				TopicRefresh: int(c.TopicRefresh / time.Second), OffsetRefresh: int(c.OffsetRefresh / time.Second)}, true
+		}
 	}
-	root := "cluster." + name
-	return clusterView{
-		ClassName:     c.str(root+".class-name", ""),
-		Servers:       c.list(root + ".servers"),
-		ClientProfile: c.profile(c.str(root+".client-profile", "")),
-		TopicRefresh:  c.integer(root+".topic-refresh", 60),
-		OffsetRefresh: c.integer(root+".offset-refresh", 10),
-	}, true
+	return nil, false
+}
+
+// consumerModule returns the configuration view of a consumer module.
+func (s *Server) consumerModule(name string) (any, bool) {
+	for _, c := range s.opts.Config.ConsumerTables {
+		if c.Name == name {
+			return consumerView{ClassName: c.ClassName, Cluster: c.Cluster, Servers: nonNil(c.Servers),
+				GroupAllowlist: c.GroupAllowlist, ZookeeperPath: c.ZookeeperPath, ZookeeperTimeout: c.ZookeeperTimeout,
+				ClientProfile: profile(c.Profile), OffsetsTopic: c.OffsetsTopic, StartLatest: c.StartLatest}, true
+		}
+	}
+	return nil, false
+}
+
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
+// profile is the view of a client profile; a module left out before its
+// profile was read shows the default one.
+func profile(cp *config.ClientProfile) profileView {
+	if cp == nil {
+		return profileView{ClientID: "burrow-lagchecker", KafkaVersion: "2.8.0"}
+	}
+	p := profileView{Name: cp.Name, ClientID: cp.ClientID, KafkaVersion: cp.KafkaVersion}
+	if t := cp.TLS; t != nil {
+		p.TLS = &tlsView{Name: t.Name, NoVerify: t.NoVerify, CertFile: t.CertFile, KeyFile: t.KeyFile, CAFile: t.CAFile}
+	}
+	if sa := cp.SASL; sa != nil {
+		p.SASL = &saslView{Name: sa.Name, HandshakeFirst: sa.HandshakeFirst, Username: sa.Username}
+	}
+	return p
 }
 
 func (c view) extras(root string) map[string]string {
@@ -216,18 +223,6 @@ func (c view) module(coordinator, name string) (any, bool) {
 	}
 	root := coordinator + "." + name
 	switch coordinator {
-	case "storage":
-		return storageView{ClassName: c.str(root+".class-name", "inmemory"), Intervals: c.integer(root+".intervals", 10),
-			MinDistance: c.integer(root+".min-distance", 0), GroupAllowlist: c.str(root+".group-allowlist", ""),
-			ExpireGroup: c.integer(root+".expire-group", 604800)}, true
-	case "evaluator":
-		return evaluatorView{ClassName: c.str(root+".class-name", "caching"), ExpireCache: c.integer(root+".expire-cache", 10)}, true
-	case "consumer":
-		return consumerView{ClassName: c.str(root+".class-name", ""), Cluster: strings.ToLower(c.str(root+".cluster", "")),
-			Servers: c.list(root + ".servers"), GroupAllowlist: c.str(root+".group-allowlist", ""),
-			ZookeeperPath: c.str(root+".zookeeper-path", ""), ZookeeperTimeout: c.integer(root+".zookeeper-timeout", 0),
-			ClientProfile: c.profile(c.str(root+".client-profile", "")),
-			OffsetsTopic:  c.str(root+".offsets-topic", "__consumer_offsets"), StartLatest: c.v.GetBool(root + ".start-latest")}, true
 	case "notifier":
 		interval := c.integer(root+".interval", 60)
 		threshold := c.integer(root+".threshold", 2)
@@ -278,9 +273,37 @@ type moduleListReply struct {
 
 func (s *Server) moduleList(coordinator string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		var names []string
+		switch coordinator {
+		case "storage":
+			names = []string{s.opts.Config.Storage.Name}
+		case "evaluator":
+			names = []string{s.opts.Config.Evaluator.Name}
+		default:
+			names = s.view().names(coordinator)
+		}
 		s.reply(w, http.StatusOK, moduleListReply{Message: "module list returned", Request: s.info(r),
-			Coordinator: coordinator, Modules: s.view().names(coordinator)})
+			Coordinator: coordinator, Modules: names})
 	}
+}
+
+// storageModule is the view of the storage module, from its typed section.
+func (s *Server) storageModule(name string) (any, bool) {
+	st := s.opts.Config.Storage
+	if name != st.Name {
+		return nil, false
+	}
+	return storageView{ClassName: st.ClassName, Intervals: st.Intervals, MinDistance: int(st.MinDistance / time.Second),
+		GroupAllowlist: st.GroupAllowlist, ExpireGroup: int(st.ExpireGroup / time.Second)}, true
+}
+
+// evaluatorModule is the view of the evaluator module, from its typed section.
+func (s *Server) evaluatorModule(name string) (any, bool) {
+	e := s.opts.Config.Evaluator
+	if name != e.Name {
+		return nil, false
+	}
+	return evaluatorView{ClassName: e.ClassName, ExpireCache: int(e.ExpireCache / time.Second)}, true
 }
 
 func (s *Server) moduleDetail(coordinator string) http.HandlerFunc {
@@ -288,9 +311,16 @@ func (s *Server) moduleDetail(coordinator string) http.HandlerFunc {
 		name := strings.ToLower(r.PathValue("name"))
 		var m any
 		var ok bool
-		if coordinator == "cluster" {
+		switch coordinator {
+		case "cluster":
 			m, ok = s.clusterModule(name)
-		} else {
+		case "storage":
+			m, ok = s.storageModule(name)
+		case "evaluator":
+			m, ok = s.evaluatorModule(name)
+		case "consumer":
+			m, ok = s.consumerModule(name)
+		default:
 			m, ok = s.view().module(coordinator, name)
 		}
 		if !ok {
