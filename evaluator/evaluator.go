@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/warrenlag/warren/internal/collect"
 	"github.com/warrenlag/warren/internal/config"
 	"github.com/warrenlag/warren/protocol"
 )
@@ -134,4 +136,15 @@ func (ec *Coordinator) Stats() (evaluations, dropped uint64) {
 		return m.Evaluations.Load(), m.Dropped.Load()
 	}
 	return 0, 0
+}
+
+// Collector exports warren_evaluations_total (cache misses) and
+// warren_evaluator_dropped_total (requests that could not be answered).
+func (ec *Coordinator) Collector() prometheus.Collector {
+	return collect.New(
+		collect.Family{Name: "warren_evaluations_total", Help: "Group evaluations done (cache misses).",
+			Read: collect.Value(func() uint64 { e, _ := ec.Stats(); return e })},
+		collect.Family{Name: "warren_evaluator_dropped_total", Help: "Evaluator requests that could not be answered.",
+			Read: collect.Value(func() uint64 { _, d := ec.Stats(); return d })},
+	)
 }

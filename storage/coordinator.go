@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/warrenlag/warren/internal/collect"
 	"github.com/warrenlag/warren/internal/config"
 	"github.com/warrenlag/warren/protocol"
 )
@@ -141,4 +143,15 @@ func (sc *Coordinator) Stats() (requests, drops map[string]uint64) {
 		return m.Requests(), m.Drops()
 	}
 	return nil, nil
+}
+
+// Collector exports the module's counts: warren_storage_requests_total by
+// request type and warren_storage_drops_total by reason.
+func (sc *Coordinator) Collector() prometheus.Collector {
+	return collect.New(
+		collect.Family{Name: "warren_storage_requests_total", Help: "Requests storage took, by type.", Labels: []string{"type"},
+			Read: collect.Map(func() map[string]uint64 { r, _ := sc.Stats(); return r })},
+		collect.Family{Name: "warren_storage_drops_total", Help: "Requests storage dropped, by reason.", Labels: []string{"reason"},
+			Read: collect.Map(func() map[string]uint64 { _, d := sc.Stats(); return d })},
+	)
 }

@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -19,6 +20,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/viper"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -38,15 +41,72 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, nil))
 }
 
-// stopper is anything started that must be stopped.
-type stopper struct {
-	name string
-	stop func()
-}
-
 // run is the whole program; ready, when not nil, receives the HTTP addresses
 // once everything has started (tests use it).
 func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string) int {
+	l, code := load(args, stderr)
+	if l == nil {
+		return code
+	}
+	defer l.close()
+	cfg := l.cfg
+	if name := cfg.General.StdoutLogfile; name != "" {
+		f, err := redirect(name)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		defer f.Close()
+		stdout, stderr = f, f
+	}
+	level, log, closeLog, err := newLogger(cfg.Logging, stdout)
+	if err != nil {
+		return configErr(stderr, err)
+	}
+	defer closeLog()
+	// Signals are caught from here on, so that one during start still stops
+	// cleanly, once start is over.
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT)
+	defer cancel()
+	log.Info("Started Warren")
+	if l.demo != nil {
+		log.Info("no configuration given: running the embedded demo cluster")
+	}
+	for _, w := range cfg.Warnings {
+		log.Warn(w)
+	}
+	fileBudget(cfg, log)
+	if l.demo == nil && cfg.General.PIDFile != "" {
+		if err := writePID(cfg.General.PIDFile); err != nil {
+			fmt.Fprintln(stdout, err)
+			return 1
+		}
+		defer os.Remove(cfg.General.PIDFile)
+	}
+
+	w, err := assemble(cfg, log, &level)
+	if err != nil {
+		return configErr(stderr, err)
+	}
+	return serve(ctx, w, l.demo, stderr, ready)
+}
+
+// loaded is the configuration found and read, and the demo cluster when there
+// was none.
+type loaded struct {
+	cfg  *config.Config
+	demo *demo.Demo
+}
+
+func (l *loaded) close() {
+	if l.demo != nil {
+		l.demo.Stop()
+	}
+}
+
+// load reads the flags and the configuration, or starts the demo cluster and
+// takes its configuration. On failure it returns nil and the exit status.
+func load(args []string, stderr io.Writer) (*loaded, int) {
 	fs := flag.NewFlagSet("warren", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("config-dir", "", "directory searched for the configuration file burrow.{json,toml,yaml,...}")
@@ -59,23 +119,16 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return 0
+			return nil, 0
 		}
-		return 2
+		return nil, 2
 	}
-	configErr := func(err error) int {
-		for _, line := range strings.Split(err.Error(), "\n") {
-			fmt.Fprintf(stderr, "configuration error: %s\n", line)
-		}
-		return 2
-	}
-
 	path, isDemo, err := config.Find(*dir, *file)
 	if err != nil {
-		return configErr(err)
+		return nil, configErr(stderr, err)
 	}
-	var dm *demo.Demo
-	var cfg *config.Config
+	l := &loaded{}
+	var v *viper.Viper
 	if isDemo {
 		opts := demo.Options{}
 		// WARREN_DEMO_PORTS moves the demo's brokers, e.g. "0,0" for free ports.
@@ -83,177 +136,151 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 			for _, p := range strings.Split(ports, ",") {
 				n, perr := strconv.Atoi(strings.TrimSpace(p))
 				if perr != nil {
-					return configErr(fmt.Errorf("WARREN_DEMO_PORTS: %q is not a port", p))
+					return nil, configErr(stderr, fmt.Errorf("WARREN_DEMO_PORTS: %q is not a port", p))
 				}
 				opts.Ports = append(opts.Ports, n)
 			}
 		}
-		dm, err = demo.Start(opts, zap.NewNop())
-		if err != nil {
+		if l.demo, err = demo.Start(opts, zap.NewNop()); err != nil {
 			fmt.Fprintln(stderr, err)
-			return 1
+			return nil, 1
 		}
-		defer dm.Stop()
-		v := dm.Config()
+		v = l.demo.Config()
 		config.Environment(v, "burrow")
-		cfg, err = config.Parse(v)
 	} else {
 		fmt.Fprintf(stderr, "Reading configuration from %s\n", path)
-		v, rerr := config.Read(path)
-		if rerr != nil {
-			return configErr(rerr)
+		if v, err = config.Read(path); err != nil {
+			return nil, configErr(stderr, err)
 		}
-		cfg, err = config.Parse(v)
 	}
-	if err != nil {
-		return configErr(err)
+	if l.cfg, err = config.Parse(v); err != nil {
+		l.close()
+		return nil, configErr(stderr, err)
 	}
+	return l, 0
+}
 
-	if name := cfg.General.StdoutLogfile; name != "" {
-		f, err := redirect(name)
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		defer f.Close()
-		stdout, stderr = f, f
+// configErr writes each line of err as a configuration error and returns the
+// exit status of one.
+func configErr(stderr io.Writer, err error) int {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(stderr, "configuration error: %s\n", line)
 	}
-	level, log, closeLog, err := newLogger(cfg.Logging, stdout)
-	if err != nil {
-		return configErr(err)
-	}
-	defer closeLog()
-	// Signals are caught from here on, so that one during start still stops
-	// cleanly, once start is over.
-	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGQUIT)
-	defer cancel()
-	log.Info("Started Warren")
-	if isDemo {
-		log.Info("no configuration given: running the embedded demo cluster")
-	}
-	for _, w := range cfg.Warnings {
-		log.Warn(w)
-	}
-	fileBudget(cfg, log)
+	return 2
+}
 
-	if !isDemo && cfg.General.PIDFile != "" {
-		if err := writePID(cfg.General.PIDFile); err != nil {
-			fmt.Fprintln(stdout, err)
-			return 1
-		}
-		defer os.Remove(cfg.General.PIDFile)
-	}
+// component is a part of Warren that is started, in the order of the list it
+// is in, and stopped in the reverse order.
+type component struct {
+	name  string
+	start func() error
+	stop  func()
+}
 
-	// Configure everything first; a configuration error stops here.
-	app := &protocol.ApplicationContext{Logger: log, LogLevel: &level,
+// warren is everything built from the configuration: the components in start
+// order, and what serving needs.
+type warren struct {
+	app        *protocol.ApplicationContext
+	components []component
+	server     *httpapi.Server
+}
+
+// assemble configures every subsystem and lists them as components: storage,
+// evaluator, HTTP (answering STARTING until everything has started), clusters,
+// consumers. A configuration error stops here, before anything starts.
+func assemble(cfg *config.Config, log *zap.Logger, level *zap.AtomicLevel) (*warren, error) {
+	app := &protocol.ApplicationContext{Logger: log, LogLevel: level,
 		StorageChannel: make(chan *protocol.StorageRequest), EvaluatorChannel: make(chan *protocol.EvaluatorRequest),
 		Viper: cfg.V}
-	st := &storage.Coordinator{App: app, Log: log.With(zap.String("type", "coordinator"), zap.String("name", "storage"))}
-	ev := &evaluator.Coordinator{App: app, Log: log.With(zap.String("type", "coordinator"), zap.String("name", "evaluator"))}
+	coordinator := func(name string) *zap.Logger {
+		return log.With(zap.String("type", "coordinator"), zap.String("name", name))
+	}
+	st := &storage.Coordinator{App: app, Log: coordinator("storage")}
+	ev := &evaluator.Coordinator{App: app, Log: coordinator("evaluator")}
 	for _, configureFn := range []func(){st.Configure, ev.Configure} {
 		if err := configure(configureFn); err != nil {
-			return configErr(err)
+			return nil, err
 		}
 	}
-	var kafkaModules []namedModule
-	floats := func(m map[string]uint64) map[string]float64 {
-		out := make(map[string]float64, len(m))
-		for k, v := range m {
-			out[k] = float64(v)
-		}
-		return out
+	mods, err := kafkaModules(cfg, app.StorageChannel, log)
+	if err != nil {
+		return nil, err
 	}
-	kafkaStat := func(f func(kafka.Stats) float64) func() map[string]float64 {
-		return func() map[string]float64 {
-			out := map[string]float64{}
-			for _, m := range kafkaModules {
-				out[m.name] = f(m.m.Stats())
-			}
-			return out
-		}
+	w := &warren{app: app}
+	var scrape http.Handler // /metrics, which also reads the server's own collector
+	w.server = httpapi.New(httpapi.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel,
+		Metrics: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { scrape.ServeHTTP(rw, r) }),
+		Config:  cfg, Level: level, Log: coordinator("httpserver")})
+	scrape = metrics.Handler(metrics.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel, Log: log,
+		Collectors: []prometheus.Collector{st.Collector(), ev.Collector(), kafka.Collector(mods), w.server.Collector()}})
+	w.components = []component{
+		{"storage", st.Start, func() { st.Stop() }},
+		{"evaluator", ev.Start, func() { ev.Stop() }},
+		{"httpserver", w.server.Start, w.server.Stop},
 	}
-	metricsHandler := metrics.Handler(metrics.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel,
-		Log: log, Counters: []metrics.Counter{
-			{Name: "warren_storage_requests_total", Help: "Requests storage took, by type.", Label: "type",
-				Read: func() map[string]float64 { r, _ := st.Stats(); return floats(r) }},
-			{Name: "warren_storage_drops_total", Help: "Requests storage dropped, by reason.", Label: "reason",
-				Read: func() map[string]float64 { _, d := st.Stats(); return floats(d) }},
-			{Name: "warren_evaluations_total", Help: "Group evaluations done (cache misses).",
-				Read: func() map[string]float64 { e, _ := ev.Stats(); return map[string]float64{"": float64(e)} }},
-			{Name: "warren_evaluator_dropped_total", Help: "Evaluator requests that could not be answered.",
-				Read: func() map[string]float64 { _, d := ev.Stats(); return map[string]float64{"": float64(d)} }},
-			{Name: "warren_kafka_errors_total", Help: "Failed Kafka requests, by module.", Label: "module",
-				Read: kafkaStat(func(s kafka.Stats) float64 { return float64(s.Errors) })},
-			{Name: "warren_kafka_rounds_total", Help: "Rounds done by module: offset rounds of a cluster, polls of an admin source, records read from the offsets topic.", Label: "module",
-				Read: kafkaStat(func(s kafka.Stats) float64 { return float64(s.Rounds) })},
-			{Name: "warren_kafka_last_round_seconds", Help: "How long the last offset round or admin poll took, by module.", Label: "module", Gauge: true,
-				Read: kafkaStat(func(s kafka.Stats) float64 { return s.LastRound.Seconds() })},
-		}})
-	server := httpapi.New(httpapi.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel, Metrics: metricsHandler, Config: cfg, Level: &level,
-		Log: log.With(zap.String("type", "coordinator"), zap.String("name", "httpserver"))})
+	for _, m := range mods { // clusters, then consumers
+		w.components = append(w.components, component{m.Name, m.Module.Start, m.Module.Stop})
+	}
+	return w, nil
+}
+
+// kafkaModules builds a module per [cluster.NAME], then per [consumer.NAME].
+func kafkaModules(cfg *config.Config, st chan *protocol.StorageRequest, log *zap.Logger) ([]kafka.Named, error) {
+	var mods []kafka.Named
 	var errs []error
 	refresh := map[string]time.Duration{}
+	module := func(coordinator, name string) *zap.Logger {
+		return log.With(zap.String("type", "module"), zap.String("coordinator", coordinator), zap.String("name", name))
+	}
 	for _, c := range cfg.Clusters {
-		m, err := kafka.NewCluster(c, app.StorageChannel, log.With(zap.String("type", "module"),
-			zap.String("coordinator", "cluster"), zap.String("name", c.Name)))
+		m, err := kafka.NewCluster(c, st, module("cluster", c.Name))
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		refresh[c.Name] = c.OffsetRefresh
-		kafkaModules = append(kafkaModules, namedModule{"cluster." + c.Name, m})
+		mods = append(mods, kafka.Named{Name: "cluster." + c.Name, Module: m})
 	}
 	for _, c := range cfg.Consumers {
-		mlog := log.With(zap.String("type", "module"), zap.String("coordinator", "consumer"), zap.String("name", c.Name))
-		m, err := kafka.NewConsumer(c, refresh[c.Cluster], app.StorageChannel, mlog)
+		m, err := kafka.NewConsumer(c, refresh[c.Cluster], st, module("consumer", c.Name))
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		kafkaModules = append(kafkaModules, namedModule{"consumer." + c.Name, m})
+		mods = append(mods, kafka.Named{Name: "consumer." + c.Name, Module: m})
 	}
-	if len(errs) > 0 {
-		return configErr(errors.Join(errs...))
-	}
+	return mods, errors.Join(errs...)
+}
 
-	// Start in order: storage, evaluator, HTTP (answering STARTING), clusters,
-	// consumers.
-	var started []stopper
-	fail := func(err error) int {
-		log.Error("start failed", zap.Error(err))
+// serve starts the components in order, waits for a signal, and stops them in
+// reverse order within stopWithin. A component that fails to start stops
+// those started before it, and Warren exits 1.
+func serve(ctx context.Context, w *warren, dm *demo.Demo, stderr io.Writer, ready chan<- map[string]string) int {
+	log := w.app.Logger
+	var started []component
+	stopAll := func() {
 		for i := len(started) - 1; i >= 0; i-- {
 			started[i].stop()
 		}
-		fmt.Fprintf(stderr, "%v\nWarren failed at %s\n", err, time.Now().Format(time.RFC3339))
-		return 1
 	}
-	if err := st.Start(); err != nil {
-		return fail(err)
-	}
-	started = append(started, stopper{"storage", func() { st.Stop() }})
-	if err := ev.Start(); err != nil {
-		return fail(err)
-	}
-	started = append(started, stopper{"evaluator", func() { ev.Stop() }})
-	if err := server.Start(); err != nil {
-		return fail(err)
-	}
-	started = append(started, stopper{"httpserver", server.Stop})
-	for _, k := range kafkaModules { // clusters, then consumers
-		if err := k.m.Start(); err != nil {
-			return fail(err)
+	for _, c := range w.components {
+		if err := c.start(); err != nil {
+			log.Error("start failed", zap.String("component", c.name), zap.Error(err))
+			stopAll()
+			fmt.Fprintf(stderr, "%v\nWarren failed at %s\n", err, time.Now().Format(time.RFC3339))
+			return 1
 		}
-		started = append(started, stopper{k.name, k.m.Stop})
+		started = append(started, c)
 	}
-	server.SetReady()
-	addrs := server.Addrs()
-	if isDemo {
+	w.server.SetReady()
+	addrs := w.server.Addrs()
+	if dm != nil {
 		fmt.Fprint(stderr, dm.Describe(addrs["default"]))
 		every := time.Minute
 		if d, err := time.ParseDuration(os.Getenv("WARREN_DEMO_SUMMARY")); err == nil && d > 0 {
 			every = d
 		}
-		go summarize(ctx, app, stderr, every)
+		go summarize(ctx, w.app, stderr, every)
 	}
 	if ready != nil {
 		ready <- addrs
@@ -267,9 +294,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 		os.Exit(1)
 	})
 	defer watchdog.Stop()
-	for i := len(started) - 1; i >= 0; i-- {
-		started[i].stop()
-	}
+	stopAll()
 	fmt.Fprintf(stderr, "Stopped Warren at %s\n", time.Now().Format(time.RFC3339))
 	return 0
 }
@@ -292,12 +317,6 @@ func fileBudget(cfg *config.Config, log *zap.Logger) {
 		log.Warn("the open-file limit is low: max-connections of the HTTP listeners lowered so that the Kafka clients keep descriptors; raise the limit (ulimit -n, LimitNOFILE)",
 			zap.Uint64("limit", after), zap.Uint64("reserved", reserve), zap.Int("max_connections", each))
 	}
-}
-
-// namedModule is a Kafka module and the name its metrics carry.
-type namedModule struct {
-	name string
-	m    kafka.Module
 }
 
 // summarize prints, every period until ctx ends, one line per group of the

@@ -153,7 +153,9 @@ address = "127.0.0.1:0"
 		waitFor(t, base+"/metrics", func(s int, b string) bool {
 			return s == 200 && strings.Contains(b, `burrow_kafka_topic_partition_offset{cluster="local",partition="1",topic="orders"} 0`) &&
 				strings.Contains(b, `warren_kafka_rounds_total{module="cluster.local"}`) &&
-				strings.Contains(b, `warren_storage_requests_total{type="StorageSetBrokerOffset"}`)
+				strings.Contains(b, `warren_storage_requests_total{type="StorageSetBrokerOffset"}`) &&
+				strings.Contains(b, `warren_http_connections{listener="default"}`) &&
+				strings.Contains(b, "warren_evaluations_total")
 		})
 		if _, err := os.Stat(filepath.Join(dir, "warren.pid")); err != nil {
 			t.Errorf("no PID file: %v", err)

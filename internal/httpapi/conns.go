@@ -4,6 +4,10 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/warrenlag/warren/internal/collect"
 )
 
 // limitListener holds at most cap(slots) connections open at once. At the
@@ -73,4 +77,26 @@ func (c *limitConn) Close() error {
 		<-c.l.slots
 	})
 	return err
+}
+
+// Collector exports every listener's connections: warren_http_connections
+// open now, warren_http_connections_total accepted, and
+// warren_http_connection_waits_total (times the listener was full).
+func (s *Server) Collector() prometheus.Collector {
+	each := func(f func(*ConnStats) float64) func(emit func(float64, ...string)) {
+		return func(emit func(float64, ...string)) {
+			for _, l := range s.listeners {
+				emit(f(&l.stats), l.cfg.Name)
+			}
+		}
+	}
+	listener := []string{"listener"}
+	return collect.New(
+		collect.Family{Name: "warren_http_connections", Help: "Open HTTP connections, by listener.", Labels: listener, Gauge: true,
+			Read: each(func(c *ConnStats) float64 { return float64(c.Open.Load()) })},
+		collect.Family{Name: "warren_http_connections_total", Help: "HTTP connections accepted, by listener.", Labels: listener,
+			Read: each(func(c *ConnStats) float64 { return float64(c.Accepted.Load()) })},
+		collect.Family{Name: "warren_http_connection_waits_total", Help: "Times a listener had max-connections open and let new connections wait.", Labels: listener,
+			Read: each(func(c *ConnStats) float64 { return float64(c.Waited.Load()) })},
+	)
 }

@@ -21,14 +21,6 @@ import (
 	"github.com/warrenlag/warren/protocol"
 )
 
-// Counter is a named source of values by label value, such as storage's drops
-// by reason. It is exported as a counter, or as a gauge with Gauge set.
-type Counter struct {
-	Name, Help, Label string
-	Gauge             bool
-	Read              func() map[string]float64
-}
-
 // Options are what the collector reads.
 type Options struct {
 	Storage   chan *protocol.StorageRequest
@@ -36,8 +28,9 @@ type Options struct {
 	Log       *zap.Logger
 	// Wait bounds each request to storage and the evaluator during a scrape.
 	Wait time.Duration
-	// Counters are Warren's operational counters, exported as counters.
-	Counters []Counter
+	// Collectors are the subsystems' own metrics (storage, evaluator, Kafka
+	// modules, HTTP listeners ...), registered beside Burrow's gauges.
+	Collectors []prometheus.Collector
 }
 
 // The Burrow families, in the order they are written.
@@ -241,38 +234,6 @@ func (c *Collector) status(ctx context.Context, cluster, group string) (*protoco
 	return st, err == nil
 }
 
-// counters exports Warren's operational counters.
-type counters struct{ list []Counter }
-
-func (cs counters) Describe(chan<- *prometheus.Desc) {}
-
-func (cs counters) Collect(ch chan<- prometheus.Metric) {
-	for _, c := range cs.list {
-		var labels []string
-		if c.Label != "" {
-			labels = []string{c.Label}
-		}
-		d := prometheus.NewDesc(c.Name, c.Help, labels, nil)
-		kind := prometheus.CounterValue
-		if c.Gauge {
-			kind = prometheus.GaugeValue
-		}
-		values := c.Read()
-		keys := make([]string, 0, len(values))
-		for k := range values {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if c.Label == "" {
-				ch <- prometheus.MustNewConstMetric(d, kind, values[k])
-				continue
-			}
-			ch <- prometheus.MustNewConstMetric(d, kind, values[k], k)
-		}
-	}
-}
-
 // gatherers joins the registry's families and Burrow's, keeping each list's
 // order (the registry's is sorted; Burrow's is built in order).
 type gatherers struct {
@@ -286,7 +247,7 @@ func (g gatherers) Gather() ([]*dto.MetricFamily, error) {
 	return append(own, rest...), errors.Join(err, err2)
 }
 
-// Handler returns the /metrics handler: Burrow's gauges, Warren's counters, and
+// Handler returns the /metrics handler: Burrow's gauges, the subsystems' collectors, and
 // the standard Go, process and handler metrics, in the format the scraper asks
 // for (text 0.0.4 by default).
 func Handler(opts Options) http.Handler {
@@ -294,8 +255,8 @@ func Handler(opts Options) http.Handler {
 		opts.Log = zap.NewNop()
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		counters{opts.Counters})
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(opts.Collectors...)
 	g := gatherers{reg: reg, burrow: NewCollector(opts)}
 	return promhttp.InstrumentMetricHandler(reg, promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorLog: zap.NewStdLog(opts.Log)}))
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/warrenlag/warren/evaluator"
+	"github.com/warrenlag/warren/internal/collect"
 )
 
 // scrape serves the handler over httptest and parses the text exposition.
@@ -63,8 +64,8 @@ func TestScrape(t *testing.T) {
 	defer sc.Stop()
 	defer ec.Stop()
 	h := Handler(Options{Storage: sc.App.StorageChannel, Evaluator: sc.App.EvaluatorChannel,
-		Counters: []Counter{{Name: "warren_test_total", Help: "a test counter", Label: "reason",
-			Read: func() map[string]float64 { return map[string]float64{"expired": 3} }}}})
+		Collectors: []prometheus.Collector{collect.New(collect.Family{Name: "warren_test_total", Help: "a test counter",
+			Labels: []string{"reason"}, Read: collect.Map(func() map[string]float64 { return map[string]float64{"expired": 3} })})}})
 	families := scrape(t, h)
 	want := map[string][]string{
 		"burrow_kafka_consumer_status": {
