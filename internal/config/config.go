@@ -25,6 +25,7 @@ type Config struct {
 	HTTP      []HTTPServer
 	Clusters  []Cluster
 	Consumers []Consumer
+	Notifiers []Notifier
 
 	// Warnings are things Warren ignores or does not support, one line each.
 	Warnings []string
@@ -304,6 +305,7 @@ func Parse(v *viper.Viper) (*Config, error) {
 			}
 		}
 	}
+	c.Notifiers = p.notifiers()
 	p.moduleCounts()
 	c.Warnings = p.warnings
 	return c, errors.Join(p.errs...)
