@@ -206,6 +206,13 @@ func (c *Coordinator) Start() error {
 		return nil
 	}
 	c.log.Info("starting", zap.Duration("interval", c.e), zap.Int("modules", len(c.modules)))
+	c.startWorkers()
+	c.wg.Go(c.loop)
+	return nil
+}
+
+// startWorkers starts the senders and the evaluation workers.
+func (c *Coordinator) startWorkers() {
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.jobs, c.replies, c.refresh = make(chan evaluation), make(chan reply), make(chan refreshResult, 1)
 	for _, m := range c.modules {
@@ -214,8 +221,6 @@ func (c *Coordinator) Start() error {
 	for range c.opts.workers {
 		c.wg.Go(c.evaluate)
 	}
-	c.wg.Go(c.loop)
-	return nil
 }
 
 // Stop ends the evaluations, then stops every module's sender, waiting at

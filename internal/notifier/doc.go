@@ -43,6 +43,16 @@
 // Templates and delivers; the sender does the queueing, retrying, logging and
 // counting.
 //
+// Wiring. New(cfg, asker, log, opts...) builds it from config.Notifiers,
+// Start and Stop run it (Stop waits at most StopWait for sends under way),
+// and Collector exports warren_notifications_total{notifier,kind,result} and
+// warren_notification_retries_total{notifier}, read at scrape time.
+// config.Notifier.Shown renders a table for /v3/config/notifier/{name}.
+//
+// Cost. One round over 10,000 groups (evaluator and storage included) costs
+// about 110 ms of CPU on the development machine (BenchmarkRound), about 0.2 %
+// of one core at interval 60 s.
+//
 // Time, randomness and IDs. The coordinator reads the runtime's clock and
 // timers, so tests run it inside testing/synctest bubbles, where time is fake
 // and advances only when every goroutine waits; the random first offsets and

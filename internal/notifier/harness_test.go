@@ -23,14 +23,14 @@ import (
 // a topic of its own name with one partition, so setting one group's status
 // leaves the others alone.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	store  chan *protocol.StorageRequest
 	asker  *ask.Client
 	order  int64
 	broker map[string]int64
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	v := viper.New()
 	v.Set("storage.default.class-name", "inmemory")
 	v.Set("storage.default.intervals", 3)
