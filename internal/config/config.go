@@ -24,6 +24,7 @@ type Config struct {
 	V         *viper.Viper
 	General   General
 	Logging   Logging
+	Zookeeper Zookeeper
 	HTTP      []HTTPServer
 	Clusters  []Cluster
 	Consumers []Consumer
@@ -34,6 +35,7 @@ type Config struct {
 	ConsumerTables []Consumer
 	Storage        Storage
 	Evaluator      Evaluator
+	Notifiers      []Notifier
 
 	// Warnings are things Warren ignores or does not support, one line each.
 	Warnings []string
@@ -44,6 +46,13 @@ type General struct {
 	PIDFile                  string
 	StdoutLogfile            string
 	AccessControlAllowOrigin string
+}
+
+// Zookeeper is [zookeeper], which Warren does not use: /v3/config shows it.
+type Zookeeper struct {
+	Servers  []string
+	Timeout  int
+	RootPath string
 }
 
 // Logging is [logging].
@@ -344,6 +353,11 @@ func Parse(v *viper.Viper) (*Config, error) {
 		UseLocalTime:   p.boolean("logging.use-localtime", false),
 		UseCompression: p.boolean("logging.use-compression", false),
 	}
+	if v.IsSet("zookeeper.servers") {
+		c.Zookeeper.Servers = p.list("zookeeper.servers")
+	}
+	c.Zookeeper.Timeout = p.integer("zookeeper.timeout", 0)
+	c.Zookeeper.RootPath = p.str("zookeeper.root-path", "")
 	if v.IsSet("zookeeper") {
 		p.warnings = append(p.warnings, "zookeeper: Warren does not use ZooKeeper; the section is ignored (every Warren instance sends its own notifications)")
 	}
@@ -379,7 +393,8 @@ func Parse(v *viper.Viper) (*Config, error) {
 	if len(c.Clusters) == 0 {
 		p.warnings = append(p.warnings, "cluster: no cluster is configured: Warren watches nothing (add a [cluster.NAME] table with class-name and servers)")
 	}
-	p.notifierWarnings()
+	c.Notifiers = p.notifiers()
+	p.notifierWarnings(c.Notifiers)
 	c.Warnings = p.warnings
 	return c, errors.Join(p.errs...)
 }
@@ -419,11 +434,13 @@ func (p *parser) unknownKeys() {
 	}
 }
 
-// notifierWarnings says, once per [notifier.NAME] table, that it sends nothing:
-// a Burrow user who moves over must not lose their alerts without a word.
-func (p *parser) notifierWarnings() {
-	for _, name := range p.names("notifier") {
-		p.warnings = append(p.warnings, fmt.Sprintf("notifier.%s: notifiers are not supported by this version of Warren; this one sends nothing", name))
+// notifierWarnings says, once per [notifier.NAME] table of class null, that
+// it sends nothing, so that an operator never takes it for an alert path.
+func (p *parser) notifierWarnings(ns []Notifier) {
+	for _, n := range ns {
+		if n.ClassName == NotifierNull {
+			p.warnings = append(p.warnings, fmt.Sprintf("notifier.%s: class null sends nothing (use class log to see its notifications in the log)", n.Name))
+		}
 	}
 }
 

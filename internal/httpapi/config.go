@@ -2,11 +2,8 @@ package httpapi
 
 import (
 	"net/http"
-	"sort"
 	"strings"
 	"time"
-
-	"github.com/spf13/viper"
 
 	"github.com/warrenlag/warren/internal/config"
 )
@@ -69,100 +66,6 @@ type consumerView struct {
 	StartLatest      bool        `json:"start-latest"`
 }
 
-type notifierHTTPView struct {
-	ClassName      string            `json:"class-name"`
-	GroupAllowlist string            `json:"group-allowlist"`
-	Interval       int               `json:"interval"`
-	Threshold      int               `json:"threshold"`
-	Timeout        int               `json:"timeout"`
-	Keepalive      int               `json:"keepalive"`
-	URLOpen        string            `json:"url-open"`
-	URLClose       string            `json:"url-close"`
-	MethodOpen     string            `json:"method-open"`
-	MethodClose    string            `json:"method-close"`
-	TemplateOpen   string            `json:"template-open"`
-	TemplateClose  string            `json:"template-close"`
-	Extra          map[string]string `json:"extra"`
-	SendClose      bool              `json:"send-close"`
-	ExtraCA        string            `json:"extra-ca"`
-	NoVerify       string            `json:"noverify"`
-}
-
-type notifierEmailView struct {
-	ClassName      string            `json:"class-name"`
-	GroupAllowlist string            `json:"group-allowlist"`
-	Interval       int               `json:"interval"`
-	Threshold      int               `json:"threshold"`
-	TemplateOpen   string            `json:"template-open"`
-	TemplateClose  string            `json:"template-close"`
-	Extra          map[string]string `json:"extra"`
-	SendClose      bool              `json:"send-close"`
-	Server         string            `json:"server"`
-	Port           int               `json:"port"`
-	AuthType       string            `json:"auth-type"`
-	Username       string            `json:"username"`
-	From           string            `json:"from"`
-	To             string            `json:"to"`
-	ExtraCA        string            `json:"extra-ca"`
-	NoVerify       string            `json:"noverify"`
-}
-
-type notifierNullView struct {
-	ClassName      string            `json:"class-name"`
-	GroupAllowlist string            `json:"group-allowlist"`
-	Interval       int               `json:"interval"`
-	Threshold      int               `json:"threshold"`
-	TemplateOpen   string            `json:"template-open"`
-	TemplateClose  string            `json:"template-close"`
-	Extra          map[string]string `json:"extra"`
-	SendClose      bool              `json:"send-close"`
-}
-
-// view reads configuration keys with defaults for display.
-type view struct{ v *viper.Viper }
-
-func (c view) str(key, def string) string {
-	if c.v.IsSet(key) {
-		return c.v.GetString(key)
-	}
-	return def
-}
-
-func (c view) integer(key string, def int) int {
-	if c.v.IsSet(key) {
-		return c.v.GetInt(key)
-	}
-	return def
-}
-
-func (c view) list(key string) []string {
-	l := c.v.GetStringSlice(key)
-	if l == nil {
-		return []string{}
-	}
-	return l
-}
-
-func (c view) names(section string) []string {
-	names := []string{}
-	for name := range c.v.GetStringMap(section) {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	return names
-}
-
-func (c view) has(section, name string) bool {
-	for _, n := range c.names(section) {
-		if n == name {
-			return true
-		}
-	}
-	return false
-}
-
-func (s *Server) view() view { return view{s.opts.Config.V} }
-
 // clusterModule returns the configuration view of a cluster module.
 func (s *Server) clusterModule(name string) (any, bool) {
 	for _, c := range s.opts.Config.ClusterTables {
@@ -209,60 +112,6 @@ func profile(cp *config.ClientProfile) profileView {
 	return p
 }
 
-func (c view) extras(root string) map[string]string {
-	out := map[string]string{}
-	for k, v := range c.v.GetStringMapString(root + ".extras") {
-		out[k] = v
-	}
-	return out
-}
-
-func (c view) module(coordinator, name string) (any, bool) {
-	if !c.has(coordinator, name) {
-		return nil, false
-	}
-	root := coordinator + "." + name
-	switch coordinator {
-	case "notifier":
-		interval := c.integer(root+".interval", 60)
-		threshold := c.integer(root+".threshold", 2)
-		noverify := c.str(root+".noverify", "")
-		switch class := c.str(root+".class-name", ""); class {
-		case "http":
-			return notifierHTTPView{ClassName: class, GroupAllowlist: c.str(root+".group-allowlist", ""),
-				Interval: interval, Threshold: threshold, Timeout: c.integer(root+".timeout", 5),
-				Keepalive: c.integer(root+".keepalive", 300), URLOpen: c.str(root+".url-open", ""),
-				URLClose: c.str(root+".url-close", ""), MethodOpen: c.str(root+".method-open", "POST"),
-				MethodClose: c.str(root+".method-close", closeMethod(c.v.GetBool(root+".send-close"))), TemplateOpen: c.str(root+".template-open", ""),
-				TemplateClose: c.str(root+".template-close", ""), Extra: c.extras(root),
-				SendClose: c.v.GetBool(root + ".send-close"), ExtraCA: c.str(root+".extra-ca", ""), NoVerify: noverify}, true
-		case "email":
-			return notifierEmailView{ClassName: class, GroupAllowlist: c.str(root+".group-allowlist", ""),
-				Interval: interval, Threshold: threshold, TemplateOpen: c.str(root+".template-open", ""),
-				TemplateClose: c.str(root+".template-close", ""), Extra: c.extras(root),
-				SendClose: c.v.GetBool(root + ".send-close"), Server: c.str(root+".server", ""),
-				Port: c.integer(root+".port", 0), AuthType: c.str(root+".auth-type", ""),
-				Username: c.str(root+".username", ""), From: c.str(root+".from", ""), To: c.str(root+".to", ""),
-				ExtraCA: c.str(root+".extra-ca", ""), NoVerify: noverify}, true
-		default:
-			return notifierNullView{ClassName: class, GroupAllowlist: c.str(root+".group-allowlist", ""),
-				Interval: interval, Threshold: threshold, TemplateOpen: c.str(root+".template-open", ""),
-				TemplateClose: c.str(root+".template-close", ""), Extra: c.extras(root),
-				SendClose: c.v.GetBool(root + ".send-close")}, true
-		}
-	}
-	return nil, false
-}
-
-// closeMethod is the default method-close: POST, but only when closes are sent
-// (an http notifier without send-close shows "", as Burrow does).
-func closeMethod(sendClose bool) string {
-	if sendClose {
-		return "POST"
-	}
-	return ""
-}
-
 type moduleListReply struct {
 	Error       bool        `json:"error"`
 	Message     string      `json:"message"`
@@ -279,8 +128,21 @@ func (s *Server) moduleList(coordinator string) http.HandlerFunc {
 			names = []string{s.opts.Config.Storage.Name}
 		case "evaluator":
 			names = []string{s.opts.Config.Evaluator.Name}
-		default:
-			names = s.view().names(coordinator)
+		case "cluster":
+			for _, c := range s.opts.Config.ClusterTables {
+				names = append(names, c.Name)
+			}
+		case "consumer":
+			for _, c := range s.opts.Config.ConsumerTables {
+				names = append(names, c.Name)
+			}
+		case "notifier":
+			for _, n := range s.opts.Config.Notifiers {
+				names = append(names, n.Name)
+			}
+		}
+		if names == nil {
+			names = []string{}
 		}
 		s.reply(w, http.StatusOK, moduleListReply{Message: "module list returned", Request: s.info(r),
 			Coordinator: coordinator, Modules: names})
@@ -320,8 +182,12 @@ func (s *Server) moduleDetail(coordinator string) http.HandlerFunc {
 			m, ok = s.evaluatorModule(name)
 		case "consumer":
 			m, ok = s.consumerModule(name)
-		default:
-			m, ok = s.view().module(coordinator, name)
+		case "notifier":
+			for _, n := range s.opts.Config.Notifiers {
+				if n.Name == name {
+					m, ok = n.Shown(), true
+				}
+			}
 		}
 		if !ok {
 			s.fail(w, r, http.StatusNotFound, coordinator+" module not found")
@@ -371,7 +237,6 @@ type listenView struct {
 
 func (s *Server) configMain(w http.ResponseWriter, r *http.Request) {
 	cfg := s.opts.Config
-	c := s.view()
 	out := mainConfigReply{
 		Message: "main config returned",
 		Request: s.info(r),
@@ -380,9 +245,8 @@ func (s *Server) configMain(w http.ResponseWriter, r *http.Request) {
 		Logging: loggingView{Filename: cfg.Logging.Filename, MaxSize: cfg.Logging.MaxSize,
 			MaxBackups: cfg.Logging.MaxBackups, MaxAge: cfg.Logging.MaxAge, UseLocalTime: cfg.Logging.UseLocalTime,
 			UseCompression: cfg.Logging.UseCompression, Level: cfg.Logging.Level},
-		Zookeeper: zookeeperView{Servers: c.v.GetStringSlice("zookeeper.servers"),
-			Timeout: c.integer("zookeeper.timeout", 0), RootPath: c.str("zookeeper.root-path", "")},
-		HTTP: map[string]listenView{},
+		Zookeeper: zookeeperView{Servers: cfg.Zookeeper.Servers, Timeout: cfg.Zookeeper.Timeout, RootPath: cfg.Zookeeper.RootPath},
+		HTTP:      map[string]listenView{},
 	}
 	for _, l := range cfg.HTTP {
 		out.HTTP[l.Name] = listenView{Address: l.Address, TLS: l.TLSName, Timeout: int(l.Timeout.Seconds())}

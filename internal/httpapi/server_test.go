@@ -62,11 +62,12 @@ intervals = 3
 [notifier.nh]
 class-name = "http"
 url-open = "http://x/open"
-template-open = "conf/post.tmpl"
+template-open = "testdata/post.tmpl"
 [notifier.nh.extras]
 app = "burrow"
 [notifier.quiet]
 class-name = "null"
+template-open = "builtin:event-open"
 [httpserver.default]
 address = ":8000"
 ` + extra)); err != nil {
@@ -163,8 +164,8 @@ func TestGoldenBodies(t *testing.T) {
 		{"/v3/config/consumer", 200, `{"error":false,"message":"module list returned",` + req("/v3/config/consumer") + `,"coordinator":"consumer","modules":["local"]}`},
 		{"/v3/config/cluster", 200, `{"error":false,"message":"module list returned",` + req("/v3/config/cluster") + `,"coordinator":"cluster","modules":["local"]}`},
 		{"/v3/config/cluster/local", 200, `{"error":false,"message":"cluster module detail returned","module":{"class-name":"kafka","servers":["kafka01:9092","kafka02:9092"],"client-profile":{"name":"prof","client-id":"burrow-x","kafka-version":"2.8.0","tls":{"name":"t1","noverify":true,"certfile":"","keyfile":"","cafile":""},"sasl":{"name":"s1","handshake-first":false,"username":"u"}},"topic-refresh":60,"offset-refresh":10},` + req("/v3/config/cluster/local") + `}`},
-		{"/v3/config/notifier/nh", 200, `{"error":false,"message":"notifier module detail returned","module":{"class-name":"http","group-allowlist":"","interval":60,"threshold":2,"timeout":5,"keepalive":300,"url-open":"http://x/open","url-close":"","method-open":"POST","method-close":"","template-open":"conf/post.tmpl","template-close":"","extra":{"app":"burrow"},"send-close":false,"extra-ca":"","noverify":""},` + req("/v3/config/notifier/nh") + `}`},
-		{"/v3/config/notifier/quiet", 200, `{"error":false,"message":"notifier module detail returned","module":{"class-name":"null","group-allowlist":"","interval":60,"threshold":2,"template-open":"","template-close":"","extra":{},"send-close":false},` + req("/v3/config/notifier/quiet") + `}`},
+		{"/v3/config/notifier/nh", 200, `{"error":false,"message":"notifier module detail returned","module":{"class-name":"http","group-allowlist":"","interval":60,"threshold":2,"timeout":5,"keepalive":300,"url-open":"http://x/open","url-close":"","method-open":"POST","method-close":"","template-open":"testdata/post.tmpl","template-close":"","extra":{"app":"burrow"},"send-close":false,"extra-ca":"","noverify":""},` + req("/v3/config/notifier/nh") + `}`},
+		{"/v3/config/notifier/quiet", 200, `{"error":false,"message":"notifier module detail returned","module":{"class-name":"null","group-allowlist":"","interval":60,"threshold":2,"template-open":"builtin:event-open","template-close":"","extra":{},"send-close":false},` + req("/v3/config/notifier/quiet") + `}`},
 		{"/v3/config/consumer/local", 200, `{"error":false,"message":"consumer module detail returned","module":{"class-name":"kafka","cluster":"local","servers":["kafka01:9092"],"group-allowlist":"","zookeeper-path":"","zookeeper-timeout":0,"client-profile":{"name":"","client-id":"burrow-lagchecker","kafka-version":"2.8.0","tls":null,"sasl":null},"offsets-topic":"__consumer_offsets","start-latest":false},` + req("/v3/config/consumer/local") + `}`},
 		{"/v3/config/storage/default", 200, `{"error":false,"message":"storage module detail returned","module":{"class-name":"inmemory","intervals":3,"min-distance":0,"group-allowlist":"","expire-group":604800},` + req("/v3/config/storage/default") + `}`},
 		{"/v3/config/evaluator/default", 200, `{"error":false,"message":"evaluator module detail returned","module":{"class-name":"caching","expire-cache":10},` + req("/v3/config/evaluator/default") + `}`},
