@@ -33,6 +33,7 @@ import (
 	"github.com/warrenlag/warren/internal/kafka"
 	"github.com/warrenlag/warren/internal/logfile"
 	"github.com/warrenlag/warren/internal/metrics"
+	"github.com/warrenlag/warren/internal/notifier"
 	"github.com/warrenlag/warren/protocol"
 	"github.com/warrenlag/warren/storage"
 )
@@ -186,8 +187,8 @@ type warren struct {
 }
 
 // assemble configures every subsystem and lists them as components: storage,
-// evaluator, HTTP (answering STARTING until everything has started), clusters,
-// consumers. A configuration error stops here, before anything starts.
+// evaluator, HTTP (answering STARTING until everything has started),
+// notifier, clusters, consumers. A configuration error stops here, before anything starts.
 func assemble(cfg *config.Config, log *zap.Logger, level *zap.AtomicLevel) (*warren, error) {
 	app := &protocol.ApplicationContext{Logger: log, LogLevel: level,
 		StorageChannel: make(chan *protocol.StorageRequest), EvaluatorChannel: make(chan *protocol.EvaluatorRequest),
@@ -206,17 +207,24 @@ func assemble(cfg *config.Config, log *zap.Logger, level *zap.AtomicLevel) (*war
 	if err != nil {
 		return nil, err
 	}
+	nt, err := notifier.New(cfg.Notifiers, &ask.Client{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel},
+		coordinator("notifier"))
+	if err != nil {
+		return nil, err
+	}
 	w := &warren{app: app}
 	var scrape http.Handler // /metrics, which also reads the server's own collector
 	w.server = httpapi.New(httpapi.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel,
 		Metrics: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { scrape.ServeHTTP(rw, r) }),
 		Config:  cfg, Level: level, Log: coordinator("httpserver")})
 	scrape = metrics.Handler(metrics.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel, Log: log,
-		Collectors: []prometheus.Collector{st.Collector(), ev.Collector(), kafka.Collector(mods), w.server.Collector()}})
+		Collectors: []prometheus.Collector{st.Collector(), ev.Collector(), kafka.Collector(mods), w.server.Collector(),
+			nt.Collector()}})
 	w.components = []component{
 		{"storage", st.Start, func() { st.Stop() }},
 		{"evaluator", ev.Start, func() { ev.Stop() }},
 		{"httpserver", w.server.Start, w.server.Stop},
+		{"notifier", nt.Start, func() { nt.Stop() }},
 	}
 	for _, m := range mods { // clusters, then consumers
 		w.components = append(w.components, component{m.Name, m.Module.Start, m.Module.Stop})
@@ -276,11 +284,6 @@ func serve(ctx context.Context, w *warren, dm *demo.Demo, stderr io.Writer, read
 	addrs := w.server.Addrs()
 	if dm != nil {
 		fmt.Fprint(stderr, dm.Describe(addrs["default"]))
-		every := time.Minute
-		if d, err := time.ParseDuration(os.Getenv("WARREN_DEMO_SUMMARY")); err == nil && d > 0 {
-			every = d
-		}
-		go summarize(ctx, w.app, stderr, every)
 	}
 	if ready != nil {
 		ready <- addrs
@@ -316,34 +319,6 @@ func fileBudget(cfg *config.Config, log *zap.Logger) {
 	if each := fitConnections(cfg.HTTP, after, reserve); each > 0 {
 		log.Warn("the open-file limit is low: max-connections of the HTTP listeners lowered so that the Kafka clients keep descriptors; raise the limit (ulimit -n, LimitNOFILE)",
 			zap.Uint64("limit", after), zap.Uint64("reserved", reserve), zap.Int("max_connections", each))
-	}
-}
-
-// summarize prints, every period until ctx ends, one line per group of the
-// demo's cluster with its status and total lag.
-func summarize(ctx context.Context, app *protocol.ApplicationContext, out io.Writer, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		c := &ask.Client{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel}
-		groups, _, err := c.Groups(ctx, "local")
-		if err != nil {
-			continue
-		}
-		var parts []string
-		for _, g := range groups {
-			st, err := c.Status(ctx, "local", g, false)
-			if err != nil {
-				break
-			}
-			parts = append(parts, fmt.Sprintf("%s %s (lag %d)", g, st.Status, st.TotalLag))
-		}
-		fmt.Fprintf(out, "%s  %s\n", time.Now().Format("15:04:05"), strings.Join(parts, " | "))
 	}
 }
 

@@ -119,6 +119,15 @@ func (d *Demo) Config() *viper.Viper {
 	v.SetDefault("consumer.local.servers", servers)
 	v.SetDefault("consumer.local.offsets-source", "admin")
 	v.SetDefault("httpserver.default.address", d.opts.HTTPAddress)
+	// Alerts on the console: a log notifier that checks every group often,
+	// repeats an open alert every minute, and says when a group recovers.
+	v.SetDefault("notifier.console.class-name", "log")
+	v.SetDefault("notifier.console.interval", 10)
+	v.SetDefault("notifier.console.send-interval", 60)
+	v.SetDefault("notifier.console.threshold", 2)
+	v.SetDefault("notifier.console.send-close", true)
+	v.SetDefault("notifier.console.template-open", "builtin:text-open")
+	v.SetDefault("notifier.console.template-close", "builtin:text-close")
 	return v
 }
 
@@ -134,7 +143,9 @@ Open:
   %s/v3/kafka/local/consumer
   %s/v3/kafka/local/consumer/billing
   %s/v3/kafka/local/topic
-Stop with Ctrl-C. Point Warren at a real cluster with --config burrow.toml.
+Alerts for the groups that are not OK appear in the log as they happen (a "log"
+notifier, checked every 10 s). Stop with Ctrl-C. Point Warren at a real cluster
+with --config burrow.toml.
 `, strings.Join(d.Cluster.ListenAddrs(), ","), d.opts.AuditFor, base, base, base)
 }
 
