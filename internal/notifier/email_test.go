@@ -438,43 +438,41 @@ func TestEmailTLS(t *testing.T) {
 	t.Parallel()
 	serverTLS, caFile := selfSigned(t)
 
-	t.Run("STARTTLS with extra-ca", func(t *testing.T) {
-		t.Parallel()
-		st := startStub(t, stubOpts{tls: serverTLS})
-		cfg := emailConfig(t, st.addr, "Subject: s\nb\n")
-		cfg.ExtraCA = caFile
-		if err := sendBounded(t, context.Background(), newTestEmail(t, cfg), 10*time.Second); err != nil {
-			t.Fatal(err)
-		}
-		if r := st.message(t); !r.tls {
-			t.Error("sent in clear")
-		}
-	})
-	t.Run("STARTTLS untrusted", func(t *testing.T) {
-		t.Parallel()
-		st := startStub(t, stubOpts{tls: serverTLS})
-		err := sendBounded(t, context.Background(), newTestEmail(t, emailConfig(t, st.addr, "Subject: s\nb\n")), 10*time.Second)
-		var certErr *tls.CertificateVerificationError
-		if !errors.As(err, &certErr) {
-			t.Fatalf("got %v, want a certificate error", err)
-		}
-		if _, ok := IsTransient(err); ok {
-			t.Errorf("%v is transient", err)
-		}
-		st.none(t)
-	})
-	t.Run("STARTTLS noverify", func(t *testing.T) {
-		t.Parallel()
-		st := startStub(t, stubOpts{tls: serverTLS})
-		cfg := emailConfig(t, st.addr, "Subject: s\nb\n")
-		cfg.NoVerify = true
-		if err := sendBounded(t, context.Background(), newTestEmail(t, cfg), 10*time.Second); err != nil {
-			t.Fatal(err)
-		}
-		if r := st.message(t); !r.tls {
-			t.Error("sent in clear")
-		}
-	})
+	for _, tc := range []struct {
+		name     string
+		extraCA  string
+		noverify bool
+		trusted  bool
+	}{
+		{"STARTTLS with extra-ca", caFile, false, true},
+		{"STARTTLS untrusted", "", false, false},
+		{"STARTTLS noverify", "", true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st := startStub(t, stubOpts{tls: serverTLS})
+			cfg := emailConfig(t, st.addr, "Subject: s\nb\n")
+			cfg.ExtraCA, cfg.NoVerify = tc.extraCA, tc.noverify
+			err := sendBounded(t, context.Background(), newTestEmail(t, cfg), 10*time.Second)
+			if !tc.trusted {
+				var certErr *tls.CertificateVerificationError
+				if !errors.As(err, &certErr) {
+					t.Fatalf("got %v, want a certificate error", err)
+				}
+				if _, ok := IsTransient(err); ok {
+					t.Errorf("%v is transient", err)
+				}
+				st.none(t)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := st.message(t); !r.tls {
+				t.Error("sent in clear")
+			}
+		})
+	}
 	t.Run("implicit on 465", func(t *testing.T) {
 		t.Parallel()
 		st := startStub(t, stubOpts{tls: serverTLS, implicit: true, user: "u", pass: "p"})
