@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"os"
 	"strconv"
 	"strings"
@@ -215,11 +216,21 @@ func (p *parser) notifierEmail(key func(string) string, n *Notifier) {
 			p.fail(key("server"), "bad server or port: %v", err)
 		}
 	}
+	// An address the SMTP client cannot parse would fail every send; say so
+	// at start. to is split on commas and not trimmed, as when sending.
 	if n.From == "" {
 		p.fail(key("from"), "missing from address")
+	} else if _, err := mail.ParseAddress(n.From); err != nil {
+		p.fail(key("from"), "bad from address %q: %v", n.From, err)
 	}
 	if n.To == "" {
 		p.fail(key("to"), "missing to address")
+	} else {
+		for _, addr := range strings.Split(n.To, ",") {
+			if _, err := mail.ParseAddress(addr); err != nil {
+				p.fail(key("to"), "bad to address %q: %v", addr, err)
+			}
+		}
 	}
 	switch n.AuthType {
 	case "", "plain", "crammd5":

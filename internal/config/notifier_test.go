@@ -107,8 +107,12 @@ func TestNotifierErrors(t *testing.T) {
 			"notifier.n.from: missing from address"},
 		{"email to", `class-name = "email"` + "\n" + `template-open = "` + good + `"` + "\nserver = \"s\"\nport = 25\nfrom = \"c@d\"",
 			"notifier.n.to: missing to address"},
-		{"email auth", `class-name = "email"` + "\n" + `template-open = "` + good + `"` + "\nserver = \"s\"\nport = 25\nfrom = \"a\"\nto = \"b\"\nauth-type = \"login\"",
+		{"email auth", `class-name = "email"` + "\n" + `template-open = "` + good + `"` + "\nserver = \"s\"\nport = 25\nfrom = \"a@b\"\nto = \"c@d\"\nauth-type = \"login\"",
 			`notifier.n.auth-type: unknown auth type "login"`},
+		{"email bad from", `class-name = "email"` + "\n" + `template-open = "` + good + `"` + "\nserver = \"s\"\nport = 25\nfrom = \"burrow\"\nto = \"c@d\"",
+			`notifier.n.from: bad from address "burrow": mail: missing '@' or angle-addr`},
+		{"email bad to", `class-name = "email"` + "\n" + `template-open = "` + good + `"` + "\nserver = \"s\"\nport = 25\nfrom = \"a@b\"\nto = \"c@d,\"",
+			`notifier.n.to: bad to address "": mail: no address`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := parseString(t, "[notifier.n]\n"+tc.body+"\n")
@@ -128,7 +132,7 @@ template-open = "`+good+`"
 server = "smtp.example.com"
 port = 587
 from = "burrow@example.com"
-to = "a@example.com,b@example.com"
+to = "a@example.com, Ops <b@example.com>"
 auth-type = "CRAMMD5"
 noverify = true
 extra-ca = "/nonexistent"
