@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -665,5 +667,75 @@ func TestBuiltinAlertmanagerCloseTime(t *testing.T) {
 	c.Result.Maxlag = nil
 	if err := json.Unmarshal(renderBuiltin(t, "alertmanager-close", c), &alerts); err != nil || !time.Time(alerts[0].EndsAt).Equal(c.Start) {
 		t.Errorf("without maxlag: %v %v", alerts, err)
+	}
+}
+
+// TestBuiltinDocs reads every TOML example of docs/notifiers.md as a
+// configuration, and renders each notifier's templates and URLs with its own
+// extras: the examples are complete and what they send passes the checks.
+func TestBuiltinDocs(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/notifiers.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```toml\n(.*?)```").FindAllSubmatch(doc, -1)
+	seen := map[string]bool{}
+	for i, b := range blocks {
+		path := filepath.Join(t.TempDir(), fmt.Sprintf("example%d.toml", i))
+		if err := os.WriteFile(path, b[1], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		v, err := config.Read(path)
+		if err != nil {
+			t.Fatalf("example %d: %v", i, err)
+		}
+		cfg, err := config.Parse(v)
+		if err != nil {
+			t.Fatalf("example %d: %v\n%s", i, err, b[1])
+		}
+		for _, nc := range cfg.Notifiers {
+			target, _ := strings.CutSuffix(strings.TrimPrefix(nc.TemplateOpen, builtin.Prefix), "-open")
+			i := slices.IndexFunc(builtinTargets, func(tg builtinTarget) bool { return tg.name == target })
+			if i < 0 || nc.ClassName != config.NotifierHTTP || !nc.SendClose || nc.TemplateClose != builtin.Prefix+target+"-close" ||
+				nc.URLOpen == "" || nc.URLClose == "" {
+				t.Errorf("notifier %s: %+v", nc.Name, nc)
+				continue
+			}
+			seen[target] = true
+			tm, err := parseTemplates(nc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := builtinNotification("prod", "billing", "orders")
+			n.Extras = nc.Extras
+			c := closeOf(n)
+			for _, step := range []struct {
+				k   Kind
+				n   *Notification
+				url string
+			}{{Open, n, nc.URLOpen}, {Close, c, nc.URLClose}} {
+				body, err := tm.Render(step.k, step.n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				builtinTargets[i].check(t, step.k, step.n, body)
+				ut, err := ParseTemplate(step.url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				u, err := Execute(ut, "url", step.n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if pu, err := url.Parse(string(u)); err != nil || pu.Scheme != "https" && pu.Scheme != "http" || pu.Host == "" {
+					t.Errorf("%s url %s: %v", nc.Name, u, err)
+				}
+			}
+		}
+	}
+	for _, tg := range builtinTargets {
+		if !seen[tg.name] {
+			t.Errorf("docs/notifiers.md has no example for %s", tg.name)
+		}
 	}
 }
