@@ -85,7 +85,7 @@ func TestNotifierErrors(t *testing.T) {
 			"notifier.n.template-open: Failed to compile TemplateOpen: open"},
 		{"syntax", `class-name = "null"` + "\n" + `template-open = "` + bad + `"`, "notifier.n.template-open: Failed to compile TemplateOpen: template: notifier:1: unclosed action"},
 		{"function", `class-name = "null"` + "\n" + `template-open = "` + unknownFunc + `"`, `function "nosuch" not defined`},
-		{"builtin", `class-name = "null"` + "\n" + `template-open = "builtin:nosuch"`, "notifier.n.template-open: Failed to compile TemplateOpen: no built-in template builtin:nosuch (there are: builtin:event-close, builtin:event-open"},
+		{"builtin", `class-name = "null"` + "\n" + `template-open = "builtin:nosuch"`, "notifier.n.template-open: Failed to compile TemplateOpen: no built-in template builtin:nosuch (there are: builtin:"},
 		{"close template", `class-name = "null"` + "\n" + `template-open = "` + good + `"` + "\nsend-close = true",
 			"notifier.n.template-close: Failed to compile TemplateClose: no template file given"},
 		{"url-open", `class-name = "http"` + "\n" + `template-open = "` + good + `"`, "notifier.n.url-open: no url-open specified"},
