@@ -3,13 +3,11 @@ package notifier
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/textproto"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/warrenlag/warren/internal/config"
+	"github.com/warrenlag/warren/internal/tlsconf"
 )
 
 func init() { register(config.NotifierEmail, newEmail) }
@@ -106,21 +105,14 @@ func newEmail(cfg config.Notifier, env Env) (Module, error) {
 	default:
 		return nil, fmt.Errorf("%s: unknown auth type %q", key("auth-type"), cfg.AuthType)
 	}
-	m.tls = &tls.Config{ServerName: cfg.Server, InsecureSkipVerify: cfg.NoVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // noverify is the operator's choice
-	if cfg.ExtraCA != "" && !cfg.NoVerify {
-		pem, err := os.ReadFile(cfg.ExtraCA)
-		if err != nil {
-			return nil, fmt.Errorf("%s: cannot read extra CA file: %w", key("extra-ca"), err)
-		}
-		roots, err := x509.SystemCertPool()
-		if err != nil {
-			roots = x509.NewCertPool()
-		}
-		if !roots.AppendCertsFromPEM(pem) {
-			env.Log.Warn("no certificate in extra CA file; using the system roots only", zap.String("file", cfg.ExtraCA))
-		}
-		m.tls.RootCAs = roots
+	tc, err := tlsconf.Client(cfg.ExtraCA, cfg.NoVerify)
+	if errors.Is(err, tlsconf.ErrNoCertificates) {
+		env.Log.Warn("no certificate in extra CA file; using the system roots only", zap.String("file", cfg.ExtraCA))
+	} else if err != nil {
+		return nil, fmt.Errorf("%s: %w", key("extra-ca"), err)
 	}
+	tc.ServerName = cfg.Server
+	m.tls = tc
 	return m, nil
 }
 
