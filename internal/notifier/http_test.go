@@ -182,9 +182,11 @@ func TestHTTPRetryAndIsolation(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	var hangs atomic.Int32
+	hangStarted := make(chan struct{}, 8)
 	hanging, seen := receiver(t, func(w http.ResponseWriter, r *http.Request) {
 		if strings.Contains(r.URL.RawQuery, "hang") {
 			hangs.Add(1)
+			hangStarted <- struct{}{}
 			select {
 			case <-release:
 			case <-r.Context().Done():
@@ -192,22 +194,36 @@ func TestHTTPRetryAndIsolation(t *testing.T) {
 		}
 	})
 	delays := []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 40 * time.Millisecond}
-	newS := func(url string) (*sender, *counts) {
+	newS := func(url string) (*sender, *counts, chan int) {
 		cfg := httpConf(url, func(n *config.Notifier) { n.Timeout = 500 * time.Millisecond })
-		c := &counts{}
+		settled := make(chan int, 16)
+		c := &counts{settled: settled}
 		s := newSender("web", newHTTPModule(t, cfg), zap.NewNop(), c, delays)
 		s.start()
-		return s, c
+		return s, c, settled
 	}
-	sf, cf := newS(flaky.URL)
-	sh, ch := newS(hanging.URL + "/?g={{.Group}}")
+	sf, cf, settledF := newS(flaky.URL)
+	sh, ch, settledH := newS(hanging.URL + "/?g={{.Group}}")
+	// waitFor reads results off settled until want comes, within a deadline.
+	waitFor := func(settled chan int, want int) {
+		deadline := time.After(5 * time.Second)
+		for {
+			select {
+			case r := <-settled:
+				if r == want {
+					return
+				}
+			case <-deadline:
+				t.Errorf("no %s result within 5 s", resultNames[want])
+				return
+			}
+		}
+	}
 	k := func(g string) groupKey { return groupKey{"c", g} }
 
 	begin := time.Now()
 	sh.enqueue(k("hang"), Open, &Notification{Group: "hang"})
-	for hangs.Load() == 0 {
-		time.Sleep(time.Millisecond) // real time: the hanging request is under way
-	}
+	<-hangStarted // the hanging request is under way
 	sh.enqueue(k("other"), Open, &Notification{Group: "other"})
 	sf.enqueue(k("g"), Open, &Notification{Group: "g"})
 	for r := range seen {
@@ -220,18 +236,12 @@ func TestHTTPRetryAndIsolation(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for cf.n[Open][resultSent].Load() == 0 && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
+		waitFor(settledF, resultSent)
 		sf.stop(StopWait)
 	})
 	wg.Go(func() {
 		// Let the hanging group use up its attempts: 4 × 500 ms + 70 ms.
-		deadline := time.Now().Add(5 * time.Second)
-		for ch.n[Open][resultFailed].Load() == 0 && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
+		waitFor(settledH, resultFailed)
 		sh.stop(StopWait)
 	})
 	wg.Wait()

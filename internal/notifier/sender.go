@@ -24,6 +24,16 @@ var resultNames = [numResults]string{"sent", "failed", "abandoned"}
 type counts struct {
 	n       [2][numResults]atomic.Uint64
 	retries atomic.Uint64
+	// settled, when set (tests), is told of each result counted.
+	settled chan<- int
+}
+
+// add counts a notification's result.
+func (c *counts) add(k Kind, r int) {
+	c.n[k][r].Add(1)
+	if c.settled != nil {
+		c.settled <- r
+	}
 }
 
 // job is one notification on its way to one module.
@@ -86,7 +96,7 @@ func (s *sender) enqueue(k groupKey, kind Kind, n *Notification) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopping {
-		s.counts.n[kind][resultAbandoned].Add(1)
+		s.counts.add(kind, resultAbandoned)
 		return
 	}
 	sl := s.slots[k]
@@ -118,7 +128,7 @@ func (s *sender) schedule(k groupKey, sl *slot) {
 
 // drop counts j as abandoned. The caller holds mu.
 func (s *sender) drop(j *job, why string) {
-	s.counts.n[j.kind][resultAbandoned].Add(1)
+	s.counts.add(j.kind, resultAbandoned)
 	if ce := s.log.Check(zap.DebugLevel, "notification abandoned"); ce != nil {
 		ce.Write(zap.String("kind", j.kind.String()), zap.String("cluster", j.n.Cluster), zap.String("group", j.n.Group),
 			zap.String("id", j.n.ID), zap.String("why", why))
@@ -177,7 +187,7 @@ func (s *sender) finish(k groupKey, sl *slot, j *job, err error) {
 		return // Stop gave up on it and counted it
 	}
 	if err == nil {
-		s.counts.n[j.kind][resultSent].Add(1)
+		s.counts.add(j.kind, resultSent)
 		if ce := s.log.Check(zap.DebugLevel, "sent"); ce != nil {
 			ce.Write(zap.String("kind", j.kind.String()), zap.String("cluster", j.n.Cluster), zap.String("group", j.n.Group),
 				zap.String("id", j.n.ID), zap.Int("attempts", j.attempts))
@@ -213,7 +223,7 @@ func (s *sender) finish(k groupKey, sl *slot, j *job, err error) {
 
 // fail counts j as failed and logs it, once. The caller holds mu.
 func (s *sender) fail(j *job, err error) {
-	s.counts.n[j.kind][resultFailed].Add(1)
+	s.counts.add(j.kind, resultFailed)
 	if ce := s.log.Check(zap.ErrorLevel, "failed to send notification"); ce != nil {
 		ce.Write(zap.String("kind", j.kind.String()), zap.String("cluster", j.n.Cluster), zap.String("group", j.n.Group),
 			zap.String("id", j.n.ID), zap.Int("attempts", j.attempts), zap.Error(err))
