@@ -289,6 +289,8 @@ address = "127.0.0.1:0"
 	t.Run("configuration errors", func(t *testing.T) {
 		dir := t.TempDir()
 		os.WriteFile(filepath.Join(dir, "burrow.toml"), []byte("[cluster.a]\nclass-name = \"kafka\"\n[storage.x]\nclass-name=\"nope\"\n"), 0o600)
+		badNotifier := filepath.Join(t.TempDir(), "n.toml")
+		os.WriteFile(badNotifier, []byte("[notifier.n]\nclass-name=\"http\"\ninterval=0\nsend-interval=-1\nurl-open=\"http://x/\"\ntemplate-open=\"builtin:event-open\"\n"), 0o600)
 		bad := filepath.Join(t.TempDir(), "tls.toml")
 		os.WriteFile(bad+".pem", []byte("garbage"), 0o600)
 		os.WriteFile(bad, []byte("[httpserver.default]\naddress=\"127.0.0.1:0\"\ntls=\"t\"\n[tls.t]\ncertfile=\""+bad+".pem\"\nkeyfile=\""+bad+".pem\"\n"), 0o600)
@@ -302,6 +304,8 @@ address = "127.0.0.1:0"
 			{[]string{"--config-dir", dir, "--config", "x.toml"}, 2, "configuration error: give either"},
 			{[]string{"--bogus"}, 2, "flag provided but not defined: -bogus"},
 			{[]string{"--config", bad}, 2, "configuration error: httpserver.default.tls: cannot load the certificate"},
+			{[]string{"--config", badNotifier}, 2, "configuration error: notifier.n.interval"},
+			{[]string{"--config", badNotifier}, 2, "configuration error: notifier.n.send-interval"},
 			{[]string{"-h"}, 0, "Usage: warren"},
 		} {
 			cmd := exec.Command(bin, tt.args...)
