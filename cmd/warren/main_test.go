@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // build compiles the command once per test binary.
@@ -203,6 +207,77 @@ address = "127.0.0.1:0"
 		if _, err := os.Stat(filepath.Join(dir, "warren.pid")); err == nil {
 			t.Error("PID file left behind")
 		}
+	})
+
+	t.Run("http notifier against kfake", func(t *testing.T) {
+		kf, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "orders"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer kf.Close()
+		cl, err := kgo.NewClient(kgo.SeedBrokers(kf.ListenAddrs()...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		adm := kadm.NewClient(cl)
+		got := make(chan string, 64)
+		receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			got <- r.Method + " " + r.URL.Path + " " + r.Header.Get("Content-Type") + " " + string(b)
+		}))
+		defer receiver.Close()
+		dir := t.TempDir()
+		conf := `[cluster.local]
+class-name = "kafka"
+servers = ["` + kf.ListenAddrs()[0] + `"]
+offset-refresh = 1
+[consumer.local]
+class-name = "kafka"
+cluster = "local"
+servers = ["` + kf.ListenAddrs()[0] + `"]
+offsets-source = "admin"
+[httpserver.default]
+address = "127.0.0.1:0"
+[notifier.hook]
+class-name = "http"
+interval = 1
+threshold = 1
+url-open = "` + receiver.URL + `/alert/{{.Group}}"
+template-open = "builtin:event-open"
+`
+		if err := os.WriteFile(filepath.Join(dir, "burrow.toml"), []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd, addr, stderr := started(t, bin, dir, nil, "--config-dir", dir)
+		// A group commits while Warren watches: it is notified (threshold 1
+		// notifies every status) through the receiver.
+		committed := kadm.Offsets{}
+		committed.Add(kadm.Offset{Topic: "orders", Partition: 0, At: 0, LeaderEpoch: -1})
+		if _, err := adm.CommitOffsets(context.Background(), "payments", committed); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.After(45 * time.Second)
+		for found := false; !found; {
+			select {
+			case req := <-got:
+				if !strings.HasPrefix(req, "POST /alert/payments application/json ") {
+					t.Fatalf("receiver got %q", req)
+				}
+				var ev struct{ Event, Cluster, Group string }
+				if err := json.Unmarshal([]byte(req[strings.Index(req, "{"):]), &ev); err != nil ||
+					ev.Event != "open" || ev.Cluster != "local" || ev.Group != "payments" {
+					t.Fatalf("body %q: %v", req, err)
+				}
+				found = true
+			case <-deadline:
+				t.Fatalf("no notification within 45 s; stderr:\n%s", stderr.String())
+			}
+		}
+		waitFor(t, "http://"+addr+"/metrics", func(s int, b string) bool {
+			return strings.Contains(b, `warren_notifications_total{kind="open",notifier="hook",result="sent"}`)
+		})
+		stop(t, cmd, stderr)
 	})
 
 	t.Run("demo", func(t *testing.T) {
