@@ -1,8 +1,10 @@
 // Package protocol holds the types that Warren's subsystems share: the requests
 // they send each other over channels, the results those requests return, and the
-// interfaces of modules and coordinators. They are compatible with the types of
-// LinkedIn Burrow's protocol package, so that client code moves over with only its
-// import paths changed. The package has no logic beyond (un)marshalling.
+// interfaces of modules and coordinators. They are those of LinkedIn Burrow's
+// protocol package, less its ZooKeeper declarations and plus a few of Warren's,
+// so that client code that does not touch ZooKeeper moves over with only its
+// import paths changed; docs/compatibility.md lists every difference. The package
+// has no logic beyond (un)marshalling.
 package protocol
 
 import (
