@@ -32,6 +32,24 @@ func build(t *testing.T) string {
 	return bin
 }
 
+// syncBuffer collects a command's output while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 // lines is what the command wrote on stdout, one log line each, safe to read
 // while it runs.
 type lines struct {
@@ -59,19 +77,19 @@ next:
 }
 
 // started runs the command and returns it with the HTTP address it logged.
-func started(t *testing.T, bin string, dir string, env []string, args ...string) (*exec.Cmd, string, *strings.Builder) {
+func started(t *testing.T, bin string, dir string, env []string, args ...string) (*exec.Cmd, string, *syncBuffer) {
 	cmd, addr, stderr, _ := startedWithLog(t, bin, dir, env, args...)
 	return cmd, addr, stderr
 }
 
 // startedWithLog is started, and also returns the command's log lines.
-func startedWithLog(t *testing.T, bin string, dir string, env []string, args ...string) (*exec.Cmd, string, *strings.Builder, *lines) {
+func startedWithLog(t *testing.T, bin string, dir string, env []string, args ...string) (*exec.Cmd, string, *syncBuffer, *lines) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	stdout, _ := cmd.StdoutPipe()
-	var stderr strings.Builder
+	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -140,7 +158,7 @@ func poll(t *testing.T, url string, within time.Duration, check func(status int,
 // waitTick paces a polling loop over something a separate process does.
 func waitTick() { <-time.After(200 * time.Millisecond) }
 
-func stop(t *testing.T, cmd *exec.Cmd, stderr *strings.Builder) {
+func stop(t *testing.T, cmd *exec.Cmd, stderr *syncBuffer) {
 	t.Helper()
 	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
