@@ -73,8 +73,20 @@ func (c *StatusConstant) UnmarshalText(text []byte) error {
 	return fmt.Errorf("unknown status %q", text)
 }
 
-// UnmarshalJSON reads a status from its name as a JSON string.
+// UnmarshalJSON reads a status from its name as a JSON string, or from its
+// number, as a decoder without this method reads it.
 func (c *StatusConstant) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	if len(b) > 0 && b[0] != '"' {
+		var n int
+		if err := json.Unmarshal(b, &n); err != nil {
+			return err
+		}
+		*c = StatusConstant(n)
+		return nil
+	}
 	var name string
 	if err := json.Unmarshal(b, &name); err != nil {
 		return err
