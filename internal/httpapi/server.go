@@ -51,9 +51,12 @@ type Options struct {
 
 // Server is every configured listener serving the same routes.
 type Server struct {
-	opts      Options
-	asker     *ask.Client
-	ready     atomic.Bool
+	opts  Options
+	asker *ask.Client
+	ready atomic.Bool
+	// acao is the Access-Control-Allow-Origin of general, shared by every
+	// reply as jsonType is; nil when not configured.
+	acao      []string
 	listeners []*listener
 	wg        sync.WaitGroup
 }
@@ -78,6 +81,9 @@ func New(opts Options) *Server {
 		opts.Host, _ = os.Hostname()
 	}
 	s := &Server{opts: opts, asker: &ask.Client{Storage: opts.Storage, Evaluator: opts.Evaluator, Wait: opts.Wait}}
+	if o := opts.Config.General.AccessControlAllowOrigin; o != "" {
+		s.acao = []string{o}
+	}
 	for _, hs := range opts.Config.HTTP {
 		s.listeners = append(s.listeners, &listener{cfg: hs})
 	}
@@ -323,28 +329,56 @@ func (s *Server) info(r *http.Request) requestInfo {
 	return requestInfo{URL: r.URL.Path, Host: s.opts.Host}
 }
 
-// reply writes v as compact JSON with Burrow's headers.
+// bufs holds the buffers that replies are written into. A buffer that grew
+// past maxPooled (a reply of thousands of partitions) is left to the GC
+// rather than kept for every later small reply.
+var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+const maxPooled = 1 << 20
+
+// jsonType is the Content-Type of every JSON reply, shared by all of them so
+// that setting it allocates nothing. net/http and the router only read it.
+var jsonType = []string{"application/json"}
+
+// reply writes v as compact JSON with Burrow's headers, in one Write. Replies
+// that append their own JSON (the /v3/kafka ones) are written into a pooled
+// buffer; the others go through encoding/json.
 func (s *Server) reply(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	bp := bufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= maxPooled {
+			bufs.Put(bp)
+		}
+	}()
+	var b []byte
+	var err error
+	if a, ok := v.(appender); ok {
+		b, err = a.appendJSON((*bp)[:0])
+		*bp = b[:0]
+	} else {
+		b, err = json.Marshal(v)
+	}
 	if err != nil {
 		status = http.StatusInternalServerError
 		b = []byte(`{"error":true,"message":"could not encode JSON","result":{}}`)
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h["Content-Type"] = jsonType
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	s.cors(w)
 	w.WriteHeader(status)
 	w.Write(b)
 }
 
 func (s *Server) cors(w http.ResponseWriter) {
-	if w.Header().Get("Access-Control-Allow-Origin") != "" {
+	if s.acao == nil {
+		return
+	}
+	h := w.Header()
+	if len(h["Access-Control-Allow-Origin"]) > 0 {
 		return // an allowed origin, set by the router
 	}
-	if o := s.opts.Config.General.AccessControlAllowOrigin; o != "" {
-		w.Header().Set("Access-Control-Allow-Origin", o)
-	}
+	h["Access-Control-Allow-Origin"] = s.acao
 }
 
 type errorReply struct {
