@@ -57,18 +57,23 @@ func newBenchWorld(b *testing.B) *benchWorld {
 		for t := range 10 {
 			topic := fmt.Sprintf("topic-%03d", t)
 			for p := range 50 {
+				// Offsets and times that differ by partition, as real ones do,
+				// so that gzip is not flattered.
+				base := int64(t*104729+p*7919) * 1000
+				rate := int64(1000 + p*37 + t*11)
 				app.StorageChannel <- &protocol.StorageRequest{RequestType: protocol.StorageSetBrokerOffset, Cluster: "local",
-					Topic: topic, Partition: int32(p), TopicPartitionCount: 50, Offset: round * 2000, Timestamp: nowMs - (10-round)*10000 - 3333}
-				commit := round*2000 - 100 // caught up once in the window: OK
+					Topic: topic, Partition: int32(p), TopicPartitionCount: 50, Offset: base + round*2*rate,
+					Timestamp: nowMs - (10-round)*10000 - int64(p*61)}
+				commit := base + round*2*rate - int64(p+1)*3 // caught up once in the window: OK
 				if round == 5 {
-					commit = round * 2000
+					commit = base + round*2*rate
 				}
 				if t%2 == 1 {
-					commit = round * 1000 // growing lag: WARN
+					commit = base + round*rate // growing lag: WARN
 				}
 				app.StorageChannel <- &protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOffset, Cluster: "local",
 					Group: "group-000", Topic: topic, Partition: int32(p), Offset: commit, Order: round,
-					Timestamp: nowMs - (10-round)*10000}
+					Timestamp: nowMs - (10-round)*10000 - int64(p*53%1000)}
 			}
 		}
 	}
