@@ -144,7 +144,7 @@ func (s *Server) moduleList(coordinator string) http.HandlerFunc {
 		if names == nil {
 			names = []string{}
 		}
-		s.reply(w, http.StatusOK, moduleListReply{Message: "module list returned", Request: s.info(r),
+		s.reply(w, r, http.StatusOK, moduleListReply{Message: "module list returned", Request: s.info(r),
 			Coordinator: coordinator, Modules: names})
 	}
 }
@@ -193,7 +193,7 @@ func (s *Server) moduleDetail(coordinator string) http.HandlerFunc {
 			s.fail(w, r, http.StatusNotFound, coordinator+" module not found")
 			return
 		}
-		s.reply(w, http.StatusOK, moduleReply{Message: coordinator + " module detail returned", Module: m, Request: s.info(r)})
+		s.reply(w, r, http.StatusOK, moduleReply{Message: coordinator + " module detail returned", Module: m, Request: s.info(r)})
 	}
 }
 
@@ -251,5 +251,5 @@ func (s *Server) configMain(w http.ResponseWriter, r *http.Request) {
 	for _, l := range cfg.HTTP {
 		out.HTTP[l.Name] = listenView{Address: l.Address, TLS: l.TLSName, Timeout: int(l.Timeout.Seconds())}
 	}
-	s.reply(w, http.StatusOK, out)
+	s.reply(w, r, http.StatusOK, out)
 }

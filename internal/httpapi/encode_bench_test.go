@@ -115,21 +115,31 @@ var statusRoutes = []struct {
 
 // BenchmarkStatusEncode is the encoding path of /lag and /status alone: the
 // reply of a 500-partition group's status, already evaluated, written with
-// its headers into a ResponseWriter that discards it.
+// its headers into a ResponseWriter that discards it; with /gzip, for a
+// client that accepts gzip (bytes/body is then what is sent).
 func BenchmarkStatusEncode(b *testing.B) {
 	bw := newBenchWorld(b)
 	for _, rt := range statusRoutes {
-		b.Run("route="+rt.name+"/partitions=500", func(b *testing.B) {
-			st := bw.status(b, rt.showAll)
-			r := httptest.NewRequest("GET", "/v3/kafka/local/consumer/group-000/"+rt.name, nil)
-			w := &discard{h: http.Header{}}
-			b.ReportAllocs()
-			for b.Loop() {
-				w.n = 0
-				bw.srv.reply(w, http.StatusOK, statusReply{Message: "consumer status returned", Status: st, Request: bw.srv.info(r)})
+		for _, gz := range []bool{false, true} {
+			name := "route=" + rt.name + "/partitions=500"
+			if gz {
+				name += "/gzip"
 			}
-			b.ReportMetric(float64(w.n), "bytes/body")
-		})
+			b.Run(name, func(b *testing.B) {
+				st := bw.status(b, rt.showAll)
+				r := httptest.NewRequest("GET", "/v3/kafka/local/consumer/group-000/"+rt.name, nil)
+				if gz {
+					r.Header.Set("Accept-Encoding", "gzip")
+				}
+				w := &discard{h: http.Header{}}
+				b.ReportAllocs()
+				for b.Loop() {
+					w.n = 0
+					bw.srv.reply(w, r, http.StatusOK, statusReply{Message: "consumer status returned", Status: st, Request: bw.srv.info(r)})
+				}
+				b.ReportMetric(float64(w.n), "bytes/body")
+			})
+		}
 	}
 }
 
@@ -137,12 +147,14 @@ func BenchmarkStatusEncode(b *testing.B) {
 // 500-partition group with the evaluator's cache warm (as by default within
 // expire-cache): routing, the evaluator's round trip and copy of its cached
 // result, encoding, and either an httptest.ResponseRecorder (via=recorder)
-// or a real socket and client (via=socket, identity encoding).
+// or a real socket and client (via=socket, identity encoding; via=socket-gzip,
+// a Go client that asks for gzip and decompresses).
 func BenchmarkStatusRoute(b *testing.B) {
 	bw := newBenchWorld(b)
 	srv := httptest.NewServer(bw.h)
 	b.Cleanup(srv.Close)
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	gzClient := &http.Client{Transport: &http.Transport{}} // asks for gzip and decompresses, as Go clients do
 	for _, rt := range statusRoutes {
 		path := "/v3/kafka/local/consumer/group-000/" + rt.name
 		bw.status(b, rt.showAll) // warm the cache
@@ -173,6 +185,20 @@ func BenchmarkStatusRoute(b *testing.B) {
 			}
 			b.ReportMetric(float64(n), "bytes/body")
 		})
+		b.Run("route="+rt.name+"/partitions=500/via=socket-gzip", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := gzClient.Get(srv.URL + path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || !resp.Uncompressed {
+					b.Fatalf("status %d, uncompressed by the client %v", resp.StatusCode, resp.Uncompressed)
+				}
+			}
+		})
 	}
 }
 
@@ -192,7 +218,7 @@ func BenchmarkConsumerEncode(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			w.n = 0
-			bw.srv.reply(w, http.StatusOK, consumerDetailReply{Message: "consumer detail returned", Topics: topics, Request: bw.srv.info(r)})
+			bw.srv.reply(w, r, http.StatusOK, consumerDetailReply{Message: "consumer detail returned", Topics: topics, Request: bw.srv.info(r)})
 		}
 		b.ReportMetric(float64(w.n), "bytes/body")
 	})
@@ -212,7 +238,7 @@ func BenchmarkListEncode(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			w.n = 0
-			s.reply(w, http.StatusOK, consumersReply{Message: "consumer list returned", Consumers: names, Request: s.info(r)})
+			s.reply(w, r, http.StatusOK, consumersReply{Message: "consumer list returned", Consumers: names, Request: s.info(r)})
 		}
 		b.ReportMetric(float64(w.n), "bytes/body")
 	})

@@ -301,7 +301,7 @@ func TestEncodeNotFinite(t *testing.T) {
 		ps.Complete = float32(bad)
 		s := New(Options{Config: &config.Config{}, Host: "h"})
 		w := httptest.NewRecorder()
-		s.reply(w, http.StatusOK, statusReply{Status: st})
+		s.reply(w, nil, http.StatusOK, statusReply{Status: st})
 		if w.Code != http.StatusInternalServerError || w.Body.String() != `{"error":true,"message":"could not encode JSON","result":{}}` {
 			t.Errorf("complete %v: %d %s", bad, w.Code, w.Body)
 		}
@@ -360,14 +360,14 @@ func TestReplyAllocs(t *testing.T) {
 	cfg.General.AccessControlAllowOrigin = "*"
 	s := New(Options{Config: cfg, Host: "burrow01"})
 	w := &discard{h: http.Header{}}
-	s.reply(w, http.StatusOK, statusReply{Status: st}) // fills the pool
+	s.reply(w, nil, http.StatusOK, statusReply{Status: st}) // fills the pool
 	if n := testing.AllocsPerRun(100, func() {
-		s.reply(w, http.StatusOK, statusReply{Message: "consumer status returned", Status: st})
+		s.reply(w, nil, http.StatusOK, statusReply{Message: "consumer status returned", Status: st})
 	}); n > 3 && !raceEnabled { // the race detector's sync.Pool drops buffers at random
 		t.Errorf("%v allocations per reply, want at most 3", n)
 	}
 	w.n = 0
-	s.reply(w, http.StatusOK, statusReply{Message: "consumer status returned", Status: st})
+	s.reply(w, nil, http.StatusOK, statusReply{Message: "consumer status returned", Status: st})
 	if w.code != http.StatusOK || w.h.Get("Content-Length") != strconv.Itoa(w.n) || w.h.Get("Access-Control-Allow-Origin") != "*" {
 		t.Errorf("status %d, headers %v, %d bytes", w.code, w.h, w.n)
 	}

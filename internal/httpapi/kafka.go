@@ -22,7 +22,7 @@ func (s *Server) clusterList(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.reply(w, http.StatusOK, clusterListReply{Message: "cluster list returned", Clusters: sorted(v), Request: s.info(r)})
+	s.reply(w, r, http.StatusOK, clusterListReply{Message: "cluster list returned", Clusters: sorted(v), Request: s.info(r)})
 }
 
 type moduleReply struct {
@@ -38,7 +38,7 @@ func (s *Server) clusterDetail(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "cluster module not found")
 		return
 	}
-	s.reply(w, http.StatusOK, moduleReply{Message: "cluster module detail returned", Module: m, Request: s.info(r)})
+	s.reply(w, r, http.StatusOK, moduleReply{Message: "cluster module detail returned", Module: m, Request: s.info(r)})
 }
 
 type topicListReply struct {
@@ -54,7 +54,7 @@ func (s *Server) topicList(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.reply(w, http.StatusOK, topicListReply{Message: "topic list returned", Topics: sorted(v), Request: s.info(r)})
+	s.reply(w, r, http.StatusOK, topicListReply{Message: "topic list returned", Topics: sorted(v), Request: s.info(r)})
 }
 
 type topicDetailReply struct {
@@ -74,7 +74,7 @@ func (s *Server) topicDetail(w http.ResponseWriter, r *http.Request) {
 	if offsets == nil {
 		offsets = []int64{}
 	}
-	s.reply(w, http.StatusOK, topicDetailReply{Message: "topic offsets returned", Offsets: offsets, Request: s.info(r)})
+	s.reply(w, r, http.StatusOK, topicDetailReply{Message: "topic offsets returned", Offsets: offsets, Request: s.info(r)})
 }
 
 type consumersReply struct {
@@ -90,7 +90,7 @@ func (s *Server) topicConsumers(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.reply(w, http.StatusOK, consumersReply{Message: "consumers of topic returned", Consumers: sorted(v), Request: s.info(r)})
+	s.reply(w, r, http.StatusOK, consumersReply{Message: "consumers of topic returned", Consumers: sorted(v), Request: s.info(r)})
 }
 
 func (s *Server) consumerList(w http.ResponseWriter, r *http.Request) {
@@ -99,7 +99,7 @@ func (s *Server) consumerList(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.reply(w, http.StatusOK, consumersReply{Message: "consumer list returned", Consumers: sorted(v), Request: s.info(r)})
+	s.reply(w, r, http.StatusOK, consumersReply{Message: "consumer list returned", Consumers: sorted(v), Request: s.info(r)})
 }
 
 type consumerDetailReply struct {
@@ -115,7 +115,7 @@ func (s *Server) consumerDetail(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.reply(w, http.StatusOK, consumerDetailReply{Message: "consumer detail returned",
+	s.reply(w, r, http.StatusOK, consumerDetailReply{Message: "consumer detail returned",
 		Topics: v.(protocol.ConsumerTopics), Request: s.info(r)})
 }
 
@@ -130,7 +130,7 @@ func (s *Server) consumerDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	s.opts.Log.Info("consumer group removed by HTTP request", zap.String("cluster", req.Cluster),
 		zap.String("consumer", req.Group), zap.String("topic", req.Topic), zap.String("remote", r.RemoteAddr))
-	s.reply(w, http.StatusOK, errorReply{Message: "consumer group removed", Request: s.info(r)})
+	s.reply(w, r, http.StatusOK, errorReply{Message: "consumer group removed", Request: s.info(r)})
 }
 
 type levelReply struct {
@@ -145,7 +145,7 @@ func (s *Server) getLevel(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Level != nil {
 		level = s.opts.Level.Level().String()
 	}
-	s.reply(w, http.StatusOK, levelReply{Message: "log level returned", Level: level, Request: s.info(r)})
+	s.reply(w, r, http.StatusOK, levelReply{Message: "log level returned", Level: level, Request: s.info(r)})
 }
 
 func (s *Server) setLevel(w http.ResponseWriter, r *http.Request) {
@@ -176,7 +176,7 @@ func (s *Server) setLevel(w http.ResponseWriter, r *http.Request) {
 		s.opts.Level.SetLevel(level.Level())
 	}
 	s.opts.Log.Info("log level set by HTTP request", zap.Stringer("level", level.Level()), zap.String("remote", r.RemoteAddr))
-	s.reply(w, http.StatusOK, errorReply{Message: "set log level", Request: s.info(r)})
+	s.reply(w, r, http.StatusOK, errorReply{Message: "set log level", Request: s.info(r)})
 }
 
 type statusReply struct {
@@ -205,6 +205,6 @@ func (s *Server) consumerStatus(showAll bool) http.HandlerFunc {
 		if st.Status == protocol.StatusNotFound {
 			status = http.StatusNotFound
 		}
-		s.reply(w, status, statusReply{Message: "consumer status returned", Status: st, Request: s.info(r)})
+		s.reply(w, r, status, statusReply{Message: "consumer status returned", Status: st, Request: s.info(r)})
 	}
 }

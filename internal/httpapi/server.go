@@ -47,6 +47,10 @@ type Options struct {
 	Host string
 	// Metrics serves /metrics; without it the route is not found.
 	Metrics http.Handler
+	// GzipMin is the size from which a JSON body is sent compressed to a
+	// client that accepts gzip (default 1400, about one TCP segment, below
+	// which compressing saves no round trip); negative never compresses.
+	GzipMin int
 }
 
 // Server is every configured listener serving the same routes.
@@ -76,6 +80,9 @@ func New(opts Options) *Server {
 	}
 	if opts.Wait <= 0 {
 		opts.Wait = 10 * time.Second
+	}
+	if opts.GzipMin == 0 {
+		opts.GzipMin = defaultGzipMin
 	}
 	if opts.Host == "" {
 		opts.Host, _ = os.Hostname()
@@ -342,8 +349,10 @@ var jsonType = []string{"application/json"}
 
 // reply writes v as compact JSON with Burrow's headers, in one Write. Replies
 // that append their own JSON (the /v3/kafka ones) are written into a pooled
-// buffer; the others go through encoding/json.
-func (s *Server) reply(w http.ResponseWriter, status int, v any) {
+// buffer; the others go through encoding/json. A body of GzipMin bytes or
+// more is sent compressed to a client that accepts gzip, with Vary:
+// Accept-Encoding either way.
+func (s *Server) reply(w http.ResponseWriter, r *http.Request, status int, v any) {
 	bp := bufs.Get().(*[]byte)
 	defer func() {
 		if cap(*bp) <= maxPooled {
@@ -364,6 +373,15 @@ func (s *Server) reply(w http.ResponseWriter, status int, v any) {
 	}
 	h := w.Header()
 	h["Content-Type"] = jsonType
+	if least := s.opts.GzipMin; least >= 0 && len(b) >= least {
+		vary(h)
+		if acceptsGzip(r) {
+			g := gzippers.Get().(*gzipper)
+			defer g.release()
+			b = g.compress(b)
+			h["Content-Encoding"] = gzipEncoding
+		}
+	}
 	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	s.cors(w)
 	w.WriteHeader(status)
@@ -388,7 +406,7 @@ type errorReply struct {
 }
 
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, message string) {
-	s.reply(w, status, errorReply{Error: true, Message: message, Request: s.info(r)})
+	s.reply(w, r, status, errorReply{Error: true, Message: message, Request: s.info(r)})
 }
 
 func (s *Server) text(w http.ResponseWriter, status int, body string) {

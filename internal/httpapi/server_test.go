@@ -32,7 +32,7 @@ type fixture struct {
 // newFixture starts storage (intervals 3, fixed clock) and the routes of the first
 // listener, with Burrow-shaped data: topic orders with broker offsets
 // [4321, 5000, 0] and group grp.
-func newFixture(t *testing.T, extra string) *fixture {
+func newFixture(t *testing.T, extra string, opts ...func(*Options)) *fixture {
 	t.Helper()
 	v := viper.New()
 	v.SetConfigType("toml")
@@ -105,7 +105,11 @@ address = ":8000"
 		Topic: "orders", Partition: 1, Offset: 10, Order: 1, Timestamp: 1700000120000}
 
 	f := &fixture{ch: ch, level: zap.NewAtomicLevel()}
-	s := New(Options{Storage: ch, Evaluator: app.EvaluatorChannel, Config: cfg, Host: "burrow01", Level: &f.level, Wait: time.Second})
+	o := Options{Storage: ch, Evaluator: app.EvaluatorChannel, Config: cfg, Host: "burrow01", Level: &f.level, Wait: time.Second}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	s := New(o)
 	f.srv = httptest.NewServer(s.Handler(cfg.HTTP[0]))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -129,16 +133,19 @@ func (f *fixture) do(t *testing.T, method, path, body string, header ...string) 
 	return resp.StatusCode, resp.Header, string(b)
 }
 
-func TestGoldenBodies(t *testing.T) {
-	f := newFixture(t, "")
+// golden is a GET of the fixture and its reply, byte for byte.
+type golden struct {
+	path   string
+	status int
+	body   string
+}
+
+// goldenBodies are the contract: the bodies of the fixture's routes.
+func goldenBodies() []golden {
 	req := func(path string) string { return `"request":{"url":"` + path + `","host":"burrow01"}` }
 	// grp's partition 0: its last commit is 80 s old against a 60 s span.
 	grpP0 := `{"topic":"orders","partition":0,"owner":"/10.1.2.3","client_id":"client-A","status":"STOP","start":{"offset":1000,"timestamp":1700000060000,"observedAt":1700000200000,"lag":3321},"end":{"offset":4021,"timestamp":1700000120000,"observedAt":1700000200000,"lag":300},"current_lag":300,"complete":0.6666667,"why":"STOP: last commit 80 s ago, window spans 60 s; lag 300, and no broker reading (1 kept) was at or below offset 4021"}`
-	tests := []struct {
-		path   string
-		status int
-		body   string
-	}{
+	return []golden{
 		{"/v3/kafka", 200, `{"error":false,"message":"cluster list returned","clusters":["local"],` + req("/v3/kafka") + `}`},
 		{"/v3/kafka/local", 200, `{"error":false,"message":"cluster module detail returned","module":{"class-name":"kafka","servers":["kafka01:9092","kafka02:9092"],"client-profile":{"name":"prof","client-id":"burrow-x","kafka-version":"2.8.0","tls":{"name":"t1","noverify":true,"certfile":"","keyfile":"","cafile":""},"sasl":{"name":"s1","handshake-first":false,"username":"u"}},"topic-refresh":60,"offset-refresh":10},` + req("/v3/kafka/local") + `}`},
 		{"/v3/kafka/LOCAL", 200, `{"error":false,"message":"cluster module detail returned","module":{"class-name":"kafka","servers":["kafka01:9092","kafka02:9092"],"client-profile":{"name":"prof","client-id":"burrow-x","kafka-version":"2.8.0","tls":{"name":"t1","noverify":true,"certfile":"","keyfile":"","cafile":""},"sasl":{"name":"s1","handshake-first":false,"username":"u"}},"topic-refresh":60,"offset-refresh":10},` + req("/v3/kafka/LOCAL") + `}`},
@@ -173,7 +180,11 @@ func TestGoldenBodies(t *testing.T) {
 		{"/v3/config/cluster/nope", 404, `{"error":true,"message":"cluster module not found",` + req("/v3/config/cluster/nope") + `}`},
 		{"/v3/config/storage/nope", 404, `{"error":true,"message":"storage module not found",` + req("/v3/config/storage/nope") + `}`},
 	}
-	for _, tt := range tests {
+}
+
+func TestGoldenBodies(t *testing.T) {
+	f := newFixture(t, "")
+	for _, tt := range goldenBodies() {
 		status, h, body := f.do(t, "GET", tt.path, "")
 		if status != tt.status || body != tt.body {
 			t.Errorf("GET %s = %d\n%s\nwant %d\n%s", tt.path, status, body, tt.status, tt.body)
