@@ -199,6 +199,8 @@ func (a *AdminSource) commits(ctx context.Context, group string, g *polledGroup,
 		// One allocation for the topic's requests rather than one each.
 		slab := make([]protocol.StorageRequest, len(t.Partitions))
 		for i, p := range t.Partitions {
+			// An Offset of -1 is Kafka's "no offset": stored, it would count
+			// the whole partition as lag.
 			if p.ErrorCode != 0 || p.Offset < 0 || p.Partition < 0 || p.Partition >= maxPartition {
 				continue
 			}

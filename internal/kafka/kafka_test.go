@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
@@ -176,6 +177,21 @@ func TestAdminSource(t *testing.T) {
 	if err := member.CommitUncommittedOffsets(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	// Kafka's "no offset" (-1) on partition 2, which OffsetFetch answers as it
+	// was committed. The group is live, so an unchanged offset would be sent.
+	var commitErr error
+	member.CommitOffsetsSync(context.Background(), map[string]map[int32]kgo.EpochOffset{"orders": {2: {Epoch: -1, Offset: -1}}},
+		func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
+			commitErr = err
+		})
+	if commitErr != nil {
+		t.Fatal(commitErr)
+	}
+	if fetched, err := e.adm.FetchOffsets(context.Background(), "live"); err != nil {
+		t.Fatal(err)
+	} else if o, ok := fetched.Lookup("orders", 2); !ok || o.At != -1 {
+		t.Fatalf("kfake does not answer the -1 commit: %+v %v", o, ok)
+	}
 	// A group with no members: its offsets were committed and it left.
 	committed := kadm.Offsets{}
 	committed.Add(kadm.Offset{Topic: "orders", Partition: 0, At: 3, LeaderEpoch: -1})
@@ -217,6 +233,12 @@ func TestAdminSource(t *testing.T) {
 	if p0.Owner == "" || p0.ClientID != "live-client" {
 		t.Errorf("owner %q %q", p0.Owner, p0.ClientID)
 	}
+	// The -1 is no commit: the partition has none, and no lag.
+	for _, o := range live["orders"][2].Offsets {
+		if o != nil {
+			t.Errorf("live group, partition 2 (offset -1): commit %+v stored", o)
+		}
+	}
 	left := e.group(t, "left")
 	if left == nil {
 		t.Fatal("left group missing")
@@ -251,6 +273,8 @@ func TestTopicSource(t *testing.T) {
 		{Partition: 0, Key: groupKey("g"), Value: groupValue(3, "consumer", member("m1", "client-1", "/10.0.0.1", assignment("orders", 0)))},
 		{Partition: 0, Key: []byte{0xff}, Value: []byte("garbage")},
 		{Partition: 0, Key: commitKey(1, "g", "orders", 0), Value: commitValue(4, 60, now-1000, strings.Repeat("x", 300))},
+		// No valid offset: stored, it would make the partition's lag 101.
+		{Partition: 0, Key: commitKey(1, "g", "orders", 0), Value: commitValue(3, -1, now-500, "")},
 		{Partition: 1, Key: commitKey(0, "gone", "orders", 0), Value: commitValue(1, 10, now, "")},
 		{Partition: 1, Key: groupKey("gone"), Value: nil},
 	}
@@ -291,10 +315,10 @@ func TestTopicSource(t *testing.T) {
 	if progress == nil || len(progress["__consumer_offsets"]) != 2 {
 		t.Fatalf("progress group %v", progress)
 	}
-	if last := progress["__consumer_offsets"][0].Offsets; last[len(last)-1].Offset != 4 {
+	if last := progress["__consumer_offsets"][0].Offsets; last[len(last)-1].Offset != 5 {
 		t.Errorf("progress of partition 0: %+v", last[len(last)-1])
 	}
-	if sk := s.Skips(); sk["no_key_version"] != 1 {
+	if sk := s.Skips(); sk["no_key_version"] != 1 || sk["negative_offset"] != 1 {
 		t.Errorf("skips %v", sk)
 	}
 }

@@ -173,17 +173,28 @@ func (s *TopicSource) read(ctx context.Context, cl *kgo.Client, until map[int32]
 				Cluster: s.cfg.Cluster, Group: progress, Topic: topic, Partition: rec.Partition,
 				Offset: rec.Offset + 1, Order: rec.Offset, Timestamp: now})
 			if why, detail := s.dec.decode(rec.Key, rec.Value, rec.Offset, emit); why != skipNone {
-				s.dec.skips[why].Add(1)
-				if why >= skipValueVersion || why <= skipBadKey {
-					s.warnings.warn(s.log, "skipped a record of the offsets topic", zap.String("reason", skipNames[why]),
-						zap.String("detail", detail), zap.Int32("partition", rec.Partition), zap.Int64("offset", rec.Offset))
-				}
+				s.skipped(why, detail, rec)
 			}
 		})
 		if until != nil && left == 0 {
 			s.log.Info("backfill done")
 			return
 		}
+	}
+}
+
+// skipped counts a skipped record and logs it: a malformed record as a
+// throttled warning, the others at debug level.
+func (s *TopicSource) skipped(why skip, detail string, rec *kgo.Record) {
+	s.dec.skips[why].Add(1)
+	if skipWarns[why] {
+		s.warnings.warn(s.log, "skipped a record of the offsets topic", zap.String("reason", skipNames[why]),
+			zap.String("detail", detail), zap.Int32("partition", rec.Partition), zap.Int64("offset", rec.Offset))
+		return
+	}
+	if ce := s.log.Check(zap.DebugLevel, "skipped a record of the offsets topic"); ce != nil {
+		ce.Write(zap.String("reason", skipNames[why]), zap.String("detail", detail),
+			zap.Int32("partition", rec.Partition), zap.Int64("offset", rec.Offset))
 	}
 }
 
