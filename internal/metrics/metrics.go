@@ -21,11 +21,23 @@ import (
 )
 
 // Counter is a named source of values by label value, such as storage's drops
-// by reason. It is exported as a counter, or as a gauge with Gauge set.
+// by reason. It is exported as a counter, or as a gauge with Gauge set. Read
+// serves a family with one label (Label) or none; a family with several labels
+// names them in Labels and is read by Series instead.
 type Counter struct {
 	Name, Help, Label string
 	Gauge             bool
 	Read              func() map[string]float64
+
+	Labels []string
+	Series func() []Sample
+}
+
+// Sample is one series of a Counter with several labels: its label values, in
+// the order of the Counter's Labels, and its value.
+type Sample struct {
+	Values []string
+	Value  float64
 }
 
 // Options are what the collector reads.
@@ -272,15 +284,22 @@ func (cs counters) Describe(chan<- *prometheus.Desc) {}
 
 func (cs counters) Collect(ch chan<- prometheus.Metric) {
 	for _, c := range cs.list {
+		kind := prometheus.CounterValue
+		if c.Gauge {
+			kind = prometheus.GaugeValue
+		}
+		if c.Series != nil {
+			d := prometheus.NewDesc(c.Name, c.Help, c.Labels, nil)
+			for _, s := range c.Series() {
+				ch <- prometheus.MustNewConstMetric(d, kind, s.Value, s.Values...)
+			}
+			continue
+		}
 		var labels []string
 		if c.Label != "" {
 			labels = []string{c.Label}
 		}
 		d := prometheus.NewDesc(c.Name, c.Help, labels, nil)
-		kind := prometheus.CounterValue
-		if c.Gauge {
-			kind = prometheus.GaugeValue
-		}
 		values := c.Read()
 		keys := make([]string, 0, len(values))
 		for k := range values {

@@ -64,7 +64,13 @@ func TestScrape(t *testing.T) {
 	defer ec.Stop()
 	h := Handler(Options{Storage: sc.App.StorageChannel, Evaluator: sc.App.EvaluatorChannel,
 		Counters: []Counter{{Name: "warren_test_total", Help: "a test counter", Label: "reason",
-			Read: func() map[string]float64 { return map[string]float64{"expired": 3} }}}})
+			Read: func() map[string]float64 { return map[string]float64{"expired": 3} }},
+			{Name: "warren_test_two_labels_total", Help: "a test counter with two labels", Labels: []string{"module", "reason"},
+				Series: func() []Sample {
+					return []Sample{{[]string{"consumer.b", "bad_key"}, 1}, {[]string{"consumer.a", "no_key_version"}, 2}}
+				}},
+			{Name: "warren_test_gauge", Help: "a test gauge with two labels", Gauge: true, Labels: []string{"module", "source"},
+				Series: func() []Sample { return []Sample{{[]string{"consumer.a", "topic"}, 1}} }}}})
 	families := scrape(t, h)
 	want := map[string][]string{
 		"burrow_kafka_consumer_status": {
@@ -82,7 +88,10 @@ func TestScrape(t *testing.T) {
 			"cluster=testcluster,consumer_group=testgroup,partition=0,topic=testtopic 1"},
 		"burrow_kafka_topic_partition_offset": {
 			"cluster=testcluster,partition=0,topic=testtopic 4321"},
-		"warren_test_total":          {"reason=expired 3"},
+		"warren_test_total": {"reason=expired 3"},
+		"warren_test_two_labels_total": {"module=consumer.a,reason=no_key_version 2",
+			"module=consumer.b,reason=bad_key 1"},
+		"warren_test_gauge":          {"module=consumer.a,source=topic 1"},
 		"warren_scrape_errors_total": {" 0"},
 	}
 	for name, w := range want {
@@ -90,6 +99,12 @@ func TestScrape(t *testing.T) {
 		if strings.Join(got, "\n") != strings.Join(w, "\n") {
 			t.Errorf("%s:\n got %q\nwant %q", name, got, w)
 		}
+	}
+	if f := families["warren_test_gauge"]; f == nil || f.GetType() != dto.MetricType_GAUGE {
+		t.Errorf("warren_test_gauge is not a gauge: %v", f)
+	}
+	if f := families["warren_test_two_labels_total"]; f == nil || f.GetType() != dto.MetricType_COUNTER {
+		t.Errorf("warren_test_two_labels_total is not a counter: %v", f)
 	}
 	for _, name := range []string{"go_goroutines", "process_cpu_seconds_total", "promhttp_metric_handler_requests_total"} {
 		if families[name] == nil {
