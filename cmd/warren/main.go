@@ -187,6 +187,16 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 				Read: kafkaStat(func(s kafka.Stats) float64 { return float64(s.Rounds) })},
 			{Name: "warren_kafka_last_round_seconds", Help: "How long the last offset round or admin poll took, by module.", Label: "module", Gauge: true,
 				Read: kafkaStat(func(s kafka.Stats) float64 { return s.LastRound.Seconds() })},
+			{Name: "warren_kafka_skipped_records_total", Help: "Records of the offsets topic skipped, by module and reason.",
+				Labels: []string{"module", "reason"}, Series: func() []metrics.Sample {
+					var out []metrics.Sample
+					for _, m := range kafkaModules {
+						for reason, n := range m.m.Stats().Skips {
+							out = append(out, metrics.Sample{Values: []string{m.name, reason}, Value: float64(n)})
+						}
+					}
+					return out
+				}},
 		}})
 	server := httpapi.New(httpapi.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel, Metrics: metricsHandler, Config: cfg, Level: &level,
 		Log: log.With(zap.String("type", "coordinator"), zap.String("name", "httpserver"))})

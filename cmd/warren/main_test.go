@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // build compiles the command once per test binary.
@@ -127,6 +130,25 @@ func TestCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer kf.Close()
+		// An offsets topic (kfake has none of its own) holding two records the
+		// consumer module skips: one without a key version, and a commit of
+		// Kafka's "no offset".
+		if err := kf.CreateTopic("__consumer_offsets", 1, nil); err != nil {
+			t.Fatal(err)
+		}
+		producer, err := kgo.NewClient(kgo.SeedBrokers(kf.ListenAddrs()...), kgo.DefaultProduceTopic("__consumer_offsets"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer producer.Close()
+		key := kmsg.NewOffsetCommitKey()
+		key.Version, key.Group, key.Topic = 1, "g", "orders"
+		value := kmsg.NewOffsetCommitValue()
+		value.Version, value.Offset, value.CommitTimestamp = 3, -1, time.Now().UnixMilli()
+		if err := producer.ProduceSync(context.Background(), &kgo.Record{Key: []byte{0xff}, Value: []byte("garbage")},
+			&kgo.Record{Key: key.AppendTo(nil), Value: value.AppendTo(nil)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
 		dir := t.TempDir()
 		conf := `[general]
 pidfile = "warren.pid"
@@ -149,11 +171,13 @@ address = "127.0.0.1:0"
 		cmd, addr, stderr := started(t, bin, dir, nil, "--config-dir", dir)
 		base := "http://" + addr
 		waitFor(t, base+"/burrow/admin/ready", func(s int, b string) bool { return s == 200 && b == "READY" })
-		waitFor(t, base+"/v3/kafka/local/topic", func(s int, b string) bool { return strings.Contains(b, `"topics":["orders"]`) })
+		waitFor(t, base+"/v3/kafka/local/topic", func(s int, b string) bool { return strings.Contains(b, `"topics":["__consumer_offsets","orders"]`) })
 		waitFor(t, base+"/metrics", func(s int, b string) bool {
 			return s == 200 && strings.Contains(b, `burrow_kafka_topic_partition_offset{cluster="local",partition="1",topic="orders"} 0`) &&
 				strings.Contains(b, `warren_kafka_rounds_total{module="cluster.local"}`) &&
-				strings.Contains(b, `warren_storage_requests_total{type="StorageSetBrokerOffset"}`)
+				strings.Contains(b, `warren_storage_requests_total{type="StorageSetBrokerOffset"}`) &&
+				strings.Contains(b, `warren_kafka_skipped_records_total{module="consumer.local",reason="no_key_version"} 1`) &&
+				strings.Contains(b, `warren_kafka_skipped_records_total{module="consumer.local",reason="negative_offset"} 1`)
 		})
 		if _, err := os.Stat(filepath.Join(dir, "warren.pid")); err != nil {
 			t.Errorf("no PID file: %v", err)

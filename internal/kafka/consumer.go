@@ -25,6 +25,9 @@ type Stats struct {
 	Errors    uint64
 	Rounds    uint64
 	LastRound time.Duration
+	// Skips counts the records of the offsets topic skipped, by reason; nil
+	// for modules that read no offsets topic.
+	Skips map[string]uint64
 }
 
 // NewConsumer returns the consumer module that cfg.OffsetsSource asks for: the
@@ -77,7 +80,9 @@ func (a *autoSource) Stats() Stats {
 	if a.active == nil {
 		return Stats{}
 	}
-	return a.active.Stats()
+	st := a.active.Stats()
+	st.Skips = a.topic.Skips()
+	return st
 }
 
 func (a *autoSource) Stop() {

@@ -213,7 +213,7 @@ func (s *TopicSource) Stop() {
 
 // Stats returns the source's counts; its rounds are the records read.
 func (s *TopicSource) Stats() Stats {
-	return Stats{Errors: s.Errors.Load(), Rounds: s.Records.Load()}
+	return Stats{Errors: s.Errors.Load(), Rounds: s.Records.Load(), Skips: s.Skips()}
 }
 
 // Skips returns the records skipped, by reason.
