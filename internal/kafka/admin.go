@@ -137,11 +137,16 @@ func (a *AdminSource) Poll(ctx context.Context) {
 	start := time.Now()
 	defer func() { a.lastRound.Store(int64(time.Since(start))) }()
 	listed, err := a.adm.ListGroups(ctx)
+	if err != nil && ctx.Err() == nil {
+		a.Errors.Add(1)
+		a.warnings.warn(a.log, "cannot list groups", zap.Error(err))
+	}
 	if err != nil && len(listed) == 0 {
-		if ctx.Err() == nil {
-			a.Errors.Add(1)
-			a.warnings.warn(a.log, "cannot list groups", zap.Error(err))
-		}
+		return
+	}
+	// A broker that failed or answered an error hides its groups: only a
+	// complete list tells which groups are gone.
+	if err == nil && !a.forget(ctx, listed) {
 		return
 	}
 	var names []string
@@ -186,6 +191,27 @@ func (a *AdminSource) Poll(ctx context.Context) {
 		}
 	}
 	a.Polls.Add(1)
+}
+
+// forget deletes from storage the groups this source has seen listed that
+// Kafka no longer lists: a group deleted in Kafka would otherwise stay in
+// storage, ERR, until it expires (Burrow's issues 818 and 854), unless the
+// cluster's groups reaper runs. Only groups in this source's state are
+// candidates, so a group its lists reject, or one that only another module
+// sends, is never deleted here. It reports false when shutting down.
+func (a *AdminSource) forget(ctx context.Context, listed kadm.ListedGroups) bool {
+	for name := range a.groups {
+		if _, ok := listed[name]; ok {
+			continue
+		}
+		if !a.out.send(ctx, &protocol.StorageRequest{RequestType: protocol.StorageSetDeleteGroup,
+			Cluster: a.cfg.Cluster, Group: name}) {
+			return false
+		}
+		delete(a.groups, name)
+		a.log.Info("group deleted in Kafka: removed from storage", zap.String("group", name))
+	}
+	return true
 }
 
 // commits sends the group's offsets that changed, and all of them again while the

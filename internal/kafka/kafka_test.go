@@ -3,12 +3,14 @@ package kafka
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/spf13/viper"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -251,6 +253,84 @@ func TestAdminSource(t *testing.T) {
 	}
 	if n != 1 || left["orders"][0].CurrentLag != 7 {
 		t.Errorf("left group: %d commits, lag %d; want 1 commit (no repeats without members), lag 7", n, left["orders"][0].CurrentLag)
+	}
+}
+
+// TestAdminSourceForgetsDeletedGroups: a group deleted in Kafka leaves storage
+// at the admin source's next poll, without the groups reaper; a failed group
+// listing deletes nothing, and neither does a group the source never sent.
+func TestAdminSourceForgetsDeletedGroups(t *testing.T) {
+	e := newEnv(t, "orders")
+	e.produce(t, "orders", 0, 10)
+	c, _ := NewCluster(clusterConfig(e), e.storage, zap.NewNop())
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	ctx := context.Background()
+	committed := kadm.Offsets{}
+	committed.Add(kadm.Offset{Topic: "orders", Partition: 0, At: 3, LeaderEpoch: -1})
+	// "other" is coordinated by the broker that does not coordinate "kept",
+	// so that a listing failed by kept's broker is partial but not empty.
+	other := "other"
+	for i := 0; e.kf.CoordinatorFor(other) == e.kf.CoordinatorFor("kept"); i++ {
+		other = fmt.Sprintf("other-%d", i)
+	}
+	for _, g := range []string{"gone", "kept", "ignored", other} {
+		if _, err := e.adm.CommitOffsets(ctx, g, committed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Groups in storage that this source never sends: one its deny list
+	// rejects (another module may feed it), one Kafka does not know.
+	for _, g := range []string{"ignored", "stranger"} {
+		e.storage <- &protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOffset, Cluster: "local",
+			Group: g, Topic: "orders", Partition: 0, Offset: 1, Order: 1, Timestamp: time.Now().UnixMilli()}
+	}
+	cfg := config.Consumer{Name: "local", ClassName: "kafka", Cluster: "local", Servers: e.kf.ListenAddrs(),
+		Profile: &config.ClientProfile{ClientID: "warren-test"}, GroupDenylist: "^ignored$"}
+	a, err := NewAdminSource(cfg, time.Hour, e.storage, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop()
+	eventually(t, "the first poll", func() bool { return a.Polls.Load() >= 1 })
+	stored := func() string {
+		v, _ := e.ask(t, &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumers})
+		names := v.([]string)
+		sortStrings(names)
+		return strings.Join(names, ",")
+	}
+	all := "gone,ignored,kept," + other + ",stranger"
+	if got := stored(); got != all {
+		t.Fatalf("groups after the first poll: %s", got)
+	}
+	for _, g := range []string{"gone", "ignored"} {
+		if _, err := e.adm.DeleteGroups(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The broker of "kept" fails its ListGroups: the list is partial, nothing
+	// is deleted.
+	fault := e.kf.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.ListGroups}, Nodes: []int32{e.kf.CoordinatorFor("kept")},
+		Err: kerr.UnknownServerError, Count: -1})
+	errs := a.Errors.Load()
+	a.Poll(ctx)
+	fault.Remove()
+	if fault.Hits() == 0 || a.Errors.Load() == errs {
+		t.Fatalf("the ListGroups fault was not hit (%d) or not counted", fault.Hits())
+	}
+	if got := stored(); got != all {
+		t.Errorf("groups after a failed listing: %s; want all of them", got)
+	}
+
+	a.Poll(ctx)
+	if got := stored(); got != "ignored,kept,"+other+",stranger" {
+		t.Errorf("groups after the deletion: %s; want gone deleted, the others kept", got)
 	}
 }
 
