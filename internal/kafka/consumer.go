@@ -32,15 +32,16 @@ type Stats struct {
 
 // NewConsumer returns the consumer module that cfg.OffsetsSource asks for: the
 // offsets topic, the admin API (polled every poll), or, with "auto", the topic
-// when it can be read and the admin API otherwise.
-func NewConsumer(cfg config.Consumer, poll time.Duration, storage chan *protocol.StorageRequest, log *zap.Logger) (Module, error) {
+// when it can be read and the admin API otherwise. opts set how the module
+// recovers when the topic cannot be read.
+func NewConsumer(cfg config.Consumer, poll time.Duration, storage chan *protocol.StorageRequest, log *zap.Logger, opts ...Opt) (Module, error) {
 	switch cfg.OffsetsSource {
 	case config.SourceTopic:
-		return NewTopicSource(cfg, storage, log)
+		return NewTopicSource(cfg, storage, log, opts...)
 	case config.SourceAdmin:
 		return NewAdminSource(cfg, poll, storage, log)
 	}
-	topic, err := NewTopicSource(cfg, storage, log)
+	topic, err := NewTopicSource(cfg, storage, log, opts...)
 	if err != nil {
 		return nil, err
 	}
