@@ -162,17 +162,8 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 		}
 		return out
 	}
-	kafkaStat := func(f func(kafka.Stats) float64) func() map[string]float64 {
-		return func() map[string]float64 {
-			out := map[string]float64{}
-			for _, m := range kafkaModules {
-				out[m.name] = f(m.m.Stats())
-			}
-			return out
-		}
-	}
 	metricsHandler := metrics.Handler(metrics.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel,
-		Log: log, Counters: []metrics.Counter{
+		Log: log, Counters: append([]metrics.Counter{
 			{Name: "warren_storage_requests_total", Help: "Requests storage took, by type.", Label: "type",
 				Read: func() map[string]float64 { r, _ := st.Stats(); return floats(r) }},
 			{Name: "warren_storage_drops_total", Help: "Requests storage dropped, by reason.", Label: "reason",
@@ -181,23 +172,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 				Read: func() map[string]float64 { e, _ := ev.Stats(); return map[string]float64{"": float64(e)} }},
 			{Name: "warren_evaluator_dropped_total", Help: "Evaluator requests that could not be answered.",
 				Read: func() map[string]float64 { _, d := ev.Stats(); return map[string]float64{"": float64(d)} }},
-			{Name: "warren_kafka_errors_total", Help: "Failed Kafka requests, by module.", Label: "module",
-				Read: kafkaStat(func(s kafka.Stats) float64 { return float64(s.Errors) })},
-			{Name: "warren_kafka_rounds_total", Help: "Rounds done by module: offset rounds of a cluster, polls of an admin source, records read from the offsets topic.", Label: "module",
-				Read: kafkaStat(func(s kafka.Stats) float64 { return float64(s.Rounds) })},
-			{Name: "warren_kafka_last_round_seconds", Help: "How long the last offset round or admin poll took, by module.", Label: "module", Gauge: true,
-				Read: kafkaStat(func(s kafka.Stats) float64 { return s.LastRound.Seconds() })},
-			{Name: "warren_kafka_skipped_records_total", Help: "Records of the offsets topic skipped, by module and reason.",
-				Labels: []string{"module", "reason"}, Series: func() []metrics.Sample {
-					var out []metrics.Sample
-					for _, m := range kafkaModules {
-						for reason, n := range m.m.Stats().Skips {
-							out = append(out, metrics.Sample{Values: []string{m.name, reason}, Value: float64(n)})
-						}
-					}
-					return out
-				}},
-		}})
+		}, kafkaCounters(&kafkaModules)...)})
 	server := httpapi.New(httpapi.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel, Metrics: metricsHandler, Config: cfg, Level: &level,
 		Log: log.With(zap.String("type", "coordinator"), zap.String("name", "httpserver"))})
 	var errs []error

@@ -177,7 +177,10 @@ address = "127.0.0.1:0"
 				strings.Contains(b, `warren_kafka_rounds_total{module="cluster.local"}`) &&
 				strings.Contains(b, `warren_storage_requests_total{type="StorageSetBrokerOffset"}`) &&
 				strings.Contains(b, `warren_kafka_skipped_records_total{module="consumer.local",reason="no_key_version"} 1`) &&
-				strings.Contains(b, `warren_kafka_skipped_records_total{module="consumer.local",reason="negative_offset"} 1`)
+				strings.Contains(b, `warren_kafka_skipped_records_total{module="consumer.local",reason="negative_offset"} 1`) &&
+				strings.Contains(b, `warren_kafka_offsets_source{module="consumer.local",source="topic"} 1`) &&
+				strings.Contains(b, `warren_kafka_offsets_source{module="consumer.local",source="admin"} 0`) &&
+				strings.Contains(b, `warren_kafka_source_switches_total{module="consumer.local"} 0`)
 		})
 		if _, err := os.Stat(filepath.Join(dir, "warren.pid")); err != nil {
 			t.Errorf("no PID file: %v", err)

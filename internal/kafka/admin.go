@@ -49,7 +49,8 @@ type AdminSource struct {
 
 // Stats returns the source's counts.
 func (a *AdminSource) Stats() Stats {
-	return Stats{Errors: a.Errors.Load(), Rounds: a.Polls.Load(), LastRound: time.Duration(a.lastRound.Load())}
+	return Stats{Errors: a.Errors.Load(), Rounds: a.Polls.Load(), LastRound: time.Duration(a.lastRound.Load()),
+		Source: config.SourceAdmin}
 }
 
 type polledGroup struct {
@@ -70,7 +71,7 @@ func NewAdminSource(cfg config.Consumer, interval time.Duration, storage chan *p
 	if err != nil {
 		return nil, fmt.Errorf("consumer.%s: %w", cfg.Name, err)
 	}
-	a := &AdminSource{cfg: cfg, interval: interval, log: log, out: sender{storage}, opts: opts,
+	a := &AdminSource{cfg: cfg, interval: interval, log: log, out: sender{ch: storage}, opts: opts,
 		groups: map[string]*polledGroup{}, warnings: throttle{every: 30 * time.Second}}
 	if cfg.GroupAllowlist != "" {
 		a.allow = regexp.MustCompile(cfg.GroupAllowlist) // checked by config
@@ -83,19 +84,41 @@ func NewAdminSource(cfg config.Consumer, interval time.Duration, storage chan *p
 
 // Start connects and starts polling.
 func (a *AdminSource) Start() error {
-	var err error
-	a.client, a.adm, err = connect("consumer."+a.cfg.Name, a.cfg.Servers, a.opts)
-	if err != nil {
+	if err := a.open(); err != nil {
 		return err
 	}
+	a.run()
+	return nil
+}
+
+// open connects.
+func (a *AdminSource) open() error {
+	var err error
+	a.client, a.adm, err = connect("consumer."+a.cfg.Name, a.cfg.Servers, a.opts)
+	return err
+}
+
+// run starts polling, from a fresh state: with offsets-source auto, what an
+// earlier run saw may have changed while the offsets topic was read.
+func (a *AdminSource) run() {
+	a.groups = map[string]*polledGroup{}
 	a.bg.start(a.loop)
 	a.log.Info("started: reading committed offsets through the admin API", zap.Duration("interval", a.interval))
-	return nil
 }
 
 // Stop ends polling and closes the connections.
 func (a *AdminSource) Stop() {
 	if a.bg.stop() {
+		a.client.Close()
+	}
+}
+
+// finish is Stop after one last poll, for offsets-source auto going back to the
+// topic: the readers start at the end offsets its probe listed just before, so
+// the commits before those are read here.
+func (a *AdminSource) finish(ctx context.Context) {
+	if a.bg.stop() {
+		a.Poll(ctx)
 		a.client.Close()
 	}
 }

@@ -11,10 +11,12 @@ import (
 )
 
 // How a consumer module recovers when the offsets topic cannot be read, by
-// default; see WithBackoff.
+// default; see WithBackoff and WithFallback.
 const (
 	defaultBackoffFirst = 100 * time.Millisecond
 	defaultBackoffLimit = 30 * time.Second
+	defaultSwitchAfter  = 30 * time.Second
+	defaultProbeEvery   = 30 * time.Second
 )
 
 // Opt changes how a consumer module recovers when the offsets topic cannot be
@@ -29,16 +31,26 @@ func WithBackoff(first, limit time.Duration) Opt {
 	return func(t *timing) { t.backoffFirst, t.backoffLimit = first, limit }
 }
 
+// WithFallback sets, for offsets-source auto, how long the offsets topic must
+// have been unreadable before the module reads the admin API instead, and how
+// often it then probes whether the topic can be read again. The default is
+// 30 s and 30 s.
+func WithFallback(after, probeEvery time.Duration) Opt {
+	return func(t *timing) { t.switchAfter, t.probeEvery = after, probeEvery }
+}
+
 // timing is what the options set.
 type timing struct {
 	backoffFirst, backoffLimit time.Duration
+	switchAfter, probeEvery    time.Duration
 	// sleep waits d, or less when ctx ends, and then reports false; tests
 	// replace it to see and pace the readers' waits.
 	sleep func(ctx context.Context, d time.Duration) bool
 }
 
 func defaultTiming() timing {
-	return timing{backoffFirst: defaultBackoffFirst, backoffLimit: defaultBackoffLimit, sleep: sleep}
+	return timing{backoffFirst: defaultBackoffFirst, backoffLimit: defaultBackoffLimit,
+		switchAfter: defaultSwitchAfter, probeEvery: defaultProbeEvery, sleep: sleep}
 }
 
 // newTiming applies opts to the defaults and checks the result.
@@ -51,10 +63,19 @@ func newTiming(opts []Opt) (timing, error) {
 }
 
 func (t timing) validate() error {
-	if t.backoffFirst <= 0 || t.backoffLimit < t.backoffFirst {
+	switch {
+	case t.backoffFirst <= 0 || t.backoffLimit < t.backoffFirst:
 		return fmt.Errorf("backoff from %v to %v: both must be positive, the first not above the limit", t.backoffFirst, t.backoffLimit)
+	case t.switchAfter <= 0 || t.probeEvery <= 0:
+		return fmt.Errorf("fallback after %v, probing every %v: both must be positive", t.switchAfter, t.probeEvery)
 	}
 	return nil
+}
+
+// check is how often offsets-source auto looks whether to switch: a switch then
+// comes at most a tenth of its delay late.
+func (t timing) check() time.Duration {
+	return max(min(t.switchAfter, t.probeEvery)/10, time.Millisecond)
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

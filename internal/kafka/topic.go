@@ -9,7 +9,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
 
 	"github.com/warrenlag/warren/internal/config"
@@ -63,7 +66,7 @@ func NewTopicSource(cfg config.Consumer, storage chan *protocol.StorageRequest, 
 	if cfg.GroupDenylist != "" {
 		d.deny = regexp.MustCompile(cfg.GroupDenylist)
 	}
-	return &TopicSource{cfg: cfg, log: log, out: sender{storage}, opts: opts, dec: d, timing: t,
+	return &TopicSource{cfg: cfg, log: log, out: sender{ch: storage}, opts: opts, dec: d, timing: t,
 		health: health{log: log}, warnings: throttle{every: 30 * time.Second}}, nil
 }
 
@@ -109,21 +112,37 @@ func (s *TopicSource) Start() error {
 			until[p] = end
 		}
 	}
-	runCtx, stop := context.WithCancel(context.Background())
+	return s.run(live, backfill, until)
+}
+
+// run starts the readers: live ones from the given offsets, and, if any,
+// backfill ones up to until.
+func (s *TopicSource) run(live, backfill map[int32]kgo.Offset, until map[int32]int64) error {
+	ctx, stop := context.WithCancel(context.Background())
 	s.cancel = stop
-	if err := s.reader(runCtx, live, nil); err != nil {
-		stop()
+	if err := s.reader(ctx, live, nil); err != nil {
+		s.Stop()
 		return err
 	}
 	if len(backfill) > 0 {
-		if err := s.reader(runCtx, backfill, until); err != nil {
+		if err := s.reader(ctx, backfill, until); err != nil {
 			s.Stop()
 			return err
 		}
 	}
-	s.log.Info("started: reading committed offsets from the offsets topic", zap.String("topic", topic),
+	s.log.Info("started: reading committed offsets from the offsets topic", zap.String("topic", s.cfg.OffsetsTopic),
 		zap.Int("partitions", len(live)), zap.Int("backfill", len(backfill)))
 	return nil
+}
+
+// resume starts reading again from ends, each partition's end offset when the
+// topic was last probed: what came before was read through the admin API.
+func (s *TopicSource) resume(ends map[int32]int64) error {
+	live := make(map[int32]kgo.Offset, len(ends))
+	for p, o := range ends {
+		live[p] = kgo.NewOffset().At(o)
+	}
+	return s.run(live, nil, nil)
 }
 
 // reader starts one client reading the given partitions. With until, it reads
@@ -242,13 +261,95 @@ func (s *TopicSource) Stop() {
 		cl.Close()
 	}
 	s.wg.Wait()
-	s.cancel = nil
+	s.cancel, s.clients = nil, nil
 }
 
 // Stats returns the source's counts; its rounds are the records read.
 func (s *TopicSource) Stats() Stats {
-	return Stats{Errors: s.Errors.Load(), Rounds: s.Records.Load(), Skips: s.Skips()}
+	return Stats{Errors: s.Errors.Load(), Rounds: s.Records.Load(), Skips: s.Skips(), Source: config.SourceTopic}
 }
 
 // Skips returns the records skipped, by reason.
 func (s *TopicSource) Skips() map[string]uint64 { return s.dec.Skips() }
+
+// probe reports whether the offsets topic can be read now and, if so, each
+// partition's end offset, where reading can resume. It fetches at those ends,
+// which returns no data but fails as the readers' fetches fail: listing offsets
+// alone would not do, as it needs only Describe, which an ACL denying Read
+// leaves allowed. Its metadata request is its own, not kadm's cached one, which
+// would keep an error for seconds after the topic became readable.
+func (s *TopicSource) probe(ctx context.Context, cl *kgo.Client) (map[int32]int64, error) {
+	topic := s.cfg.OffsetsTopic
+	mreq := kmsg.NewPtrMetadataRequest()
+	mt := kmsg.NewMetadataRequestTopic()
+	mt.Topic = kmsg.StringPtr(topic)
+	mreq.Topics = []kmsg.MetadataRequestTopic{mt}
+	md, err := mreq.RequestWith(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
+	if len(md.Topics) != 1 || len(md.Topics[0].Partitions) == 0 {
+		return nil, fmt.Errorf("%w: %s has no partitions", ErrNoOffsetsTopic, topic)
+	}
+	td := md.Topics[0]
+	if err := kerr.ErrorForCode(td.ErrorCode); err != nil {
+		return nil, err
+	}
+	listed, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = listed.Error()
+	}
+	if err != nil {
+		return nil, err
+	}
+	ends := make(map[int32]int64, len(td.Partitions))
+	fetches := map[int32]*kmsg.FetchRequest{} // by leader
+	for _, pd := range td.Partitions {
+		if err := kerr.ErrorForCode(pd.ErrorCode); err != nil {
+			return nil, fmt.Errorf("partition %d: %w", pd.Partition, err)
+		}
+		end, ok := listed.Lookup(topic, pd.Partition)
+		if !ok {
+			return nil, fmt.Errorf("partition %d: no end offset", pd.Partition)
+		}
+		ends[pd.Partition] = end.Offset
+		req := fetches[pd.Leader]
+		if req == nil {
+			req = kmsg.NewPtrFetchRequest() // MaxWaitMillis 0: answered at once
+			rt := kmsg.NewFetchRequestTopic()
+			rt.Topic, rt.TopicID = topic, td.TopicID
+			req.Topics = []kmsg.FetchRequestTopic{rt}
+			fetches[pd.Leader] = req
+		}
+		rp := kmsg.NewFetchRequestTopicPartition()
+		rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = pd.Partition, end.Offset, 1
+		req.Topics[0].Partitions = append(req.Topics[0].Partitions, rp)
+	}
+	for leader, req := range fetches {
+		if err := fetchable(ctx, cl.Broker(int(leader)), req); err != nil {
+			return nil, err
+		}
+	}
+	return ends, nil
+}
+
+// fetchable sends a probe's Fetch and reports the first error it answers.
+// Offsets out of range (the log moved on since they were listed) are readable.
+func fetchable(ctx context.Context, b *kgo.Broker, req *kmsg.FetchRequest) error {
+	kresp, err := b.Request(ctx, req)
+	if err != nil {
+		return err
+	}
+	resp := kresp.(*kmsg.FetchResponse)
+	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+		return err
+	}
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil && !errors.Is(err, kerr.OffsetOutOfRange) {
+				return fmt.Errorf("partition %d: %w", p.Partition, err)
+			}
+		}
+	}
+	return nil
+}
