@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // build compiles the command once per test binary.
@@ -188,6 +189,25 @@ func TestCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer kf.Close()
+		// An offsets topic (kfake has none of its own) holding two records the
+		// consumer module skips: one without a key version, and a commit of
+		// Kafka's "no offset".
+		if err := kf.CreateTopic("__consumer_offsets", 1, nil); err != nil {
+			t.Fatal(err)
+		}
+		producer, err := kgo.NewClient(kgo.SeedBrokers(kf.ListenAddrs()...), kgo.DefaultProduceTopic("__consumer_offsets"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer producer.Close()
+		key := kmsg.NewOffsetCommitKey()
+		key.Version, key.Group, key.Topic = 1, "g", "orders"
+		value := kmsg.NewOffsetCommitValue()
+		value.Version, value.Offset, value.CommitTimestamp = 3, -1, time.Now().UnixMilli()
+		if err := producer.ProduceSync(context.Background(), &kgo.Record{Key: []byte{0xff}, Value: []byte("garbage")},
+			&kgo.Record{Key: key.AppendTo(nil), Value: value.AppendTo(nil)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
 		dir := t.TempDir()
 		conf := `[general]
 pidfile = "warren.pid"
@@ -210,13 +230,18 @@ address = "127.0.0.1:0"
 		cmd, addr, stderr := started(t, bin, dir, nil, "--config-dir", dir)
 		base := "http://" + addr
 		waitFor(t, base+"/burrow/admin/ready", func(s int, b string) bool { return s == 200 && b == "READY" })
-		waitFor(t, base+"/v3/kafka/local/topic", func(s int, b string) bool { return strings.Contains(b, `"topics":["orders"]`) })
+		waitFor(t, base+"/v3/kafka/local/topic", func(s int, b string) bool { return strings.Contains(b, `"topics":["__consumer_offsets","orders"]`) })
 		waitFor(t, base+"/metrics", func(s int, b string) bool {
 			return s == 200 && strings.Contains(b, `burrow_kafka_topic_partition_offset{cluster="local",partition="1",topic="orders"} 0`) &&
 				strings.Contains(b, `warren_kafka_rounds_total{module="cluster.local"}`) &&
 				strings.Contains(b, `warren_storage_requests_total{type="StorageSetBrokerOffset"}`) &&
 				strings.Contains(b, `warren_http_connections{listener="default"}`) &&
-				strings.Contains(b, "warren_evaluations_total")
+				strings.Contains(b, "warren_evaluations_total") &&
+				strings.Contains(b, `warren_kafka_skipped_records_total{module="consumer.local",reason="no_key_version"} 1`) &&
+				strings.Contains(b, `warren_kafka_skipped_records_total{module="consumer.local",reason="negative_offset"} 1`) &&
+				strings.Contains(b, `warren_kafka_offsets_source{module="consumer.local",source="topic"} 1`) &&
+				strings.Contains(b, `warren_kafka_offsets_source{module="consumer.local",source="admin"} 0`) &&
+				strings.Contains(b, `warren_kafka_source_switches_total{module="consumer.local"} 0`)
 		})
 		if _, err := os.Stat(filepath.Join(dir, "warren.pid")); err != nil {
 			t.Errorf("no PID file: %v", err)

@@ -49,7 +49,8 @@ type AdminSource struct {
 
 // Stats returns the source's counts.
 func (a *AdminSource) Stats() Stats {
-	return Stats{Errors: a.Errors.Load(), Rounds: a.Polls.Load(), LastRound: time.Duration(a.lastRound.Load())}
+	return Stats{Errors: a.Errors.Load(), Rounds: a.Polls.Load(), LastRound: time.Duration(a.lastRound.Load()),
+		Source: config.SourceAdmin}
 }
 
 type polledGroup struct {
@@ -70,7 +71,7 @@ func NewAdminSource(cfg config.Consumer, interval time.Duration, storage chan *p
 	if err != nil {
 		return nil, fmt.Errorf("consumer.%s: %w", cfg.Name, err)
 	}
-	a := &AdminSource{cfg: cfg, interval: interval, log: log, out: sender{storage}, opts: opts,
+	a := &AdminSource{cfg: cfg, interval: interval, log: log, out: sender{ch: storage}, opts: opts,
 		groups: map[string]*polledGroup{}, warnings: throttle{every: 30 * time.Second}}
 	if cfg.GroupAllowlist != "" {
 		a.allow = regexp.MustCompile(cfg.GroupAllowlist) // checked by config
@@ -83,19 +84,41 @@ func NewAdminSource(cfg config.Consumer, interval time.Duration, storage chan *p
 
 // Start connects and starts polling.
 func (a *AdminSource) Start() error {
-	var err error
-	a.client, a.adm, err = connect("consumer."+a.cfg.Name, a.cfg.Servers, a.opts)
-	if err != nil {
+	if err := a.open(); err != nil {
 		return err
 	}
+	a.run()
+	return nil
+}
+
+// open connects.
+func (a *AdminSource) open() error {
+	var err error
+	a.client, a.adm, err = connect("consumer."+a.cfg.Name, a.cfg.Servers, a.opts)
+	return err
+}
+
+// run starts polling, from a fresh state: with offsets-source auto, what an
+// earlier run saw may have changed while the offsets topic was read.
+func (a *AdminSource) run() {
+	a.groups = map[string]*polledGroup{}
 	a.bg.start(a.loop)
 	a.log.Info("started: reading committed offsets through the admin API", zap.Duration("interval", a.interval))
-	return nil
 }
 
 // Stop ends polling and closes the connections.
 func (a *AdminSource) Stop() {
 	if a.bg.stop() {
+		a.client.Close()
+	}
+}
+
+// finish is Stop after one last poll, for offsets-source auto going back to the
+// topic: the readers start at the end offsets its probe listed just before, so
+// the commits before those are read here.
+func (a *AdminSource) finish(ctx context.Context) {
+	if a.bg.stop() {
+		a.Poll(ctx)
 		a.client.Close()
 	}
 }
@@ -137,11 +160,16 @@ func (a *AdminSource) Poll(ctx context.Context) {
 	start := time.Now()
 	defer func() { a.lastRound.Store(int64(time.Since(start))) }()
 	listed, err := a.adm.ListGroups(ctx)
+	if err != nil && ctx.Err() == nil {
+		a.Errors.Add(1)
+		a.warnings.warn(a.log, "cannot list groups", zap.Error(err))
+	}
 	if err != nil && len(listed) == 0 {
-		if ctx.Err() == nil {
-			a.Errors.Add(1)
-			a.warnings.warn(a.log, "cannot list groups", zap.Error(err))
-		}
+		return
+	}
+	// A broker that failed or answered an error hides its groups: only a
+	// complete list tells which groups are gone.
+	if err == nil && !a.forget(ctx, listed) {
 		return
 	}
 	var names []string
@@ -188,6 +216,27 @@ func (a *AdminSource) Poll(ctx context.Context) {
 	a.Polls.Add(1)
 }
 
+// forget deletes from storage the groups this source has seen listed that
+// Kafka no longer lists: a group deleted in Kafka would otherwise stay in
+// storage, ERR, until it expires (Burrow's issues 818 and 854), unless the
+// cluster's groups reaper runs. Only groups in this source's state are
+// candidates, so a group its lists reject, or one that only another module
+// sends, is never deleted here. It reports false when shutting down.
+func (a *AdminSource) forget(ctx context.Context, listed kadm.ListedGroups) bool {
+	for name := range a.groups {
+		if _, ok := listed[name]; ok {
+			continue
+		}
+		if !a.out.send(ctx, &protocol.StorageRequest{RequestType: protocol.StorageSetDeleteGroup,
+			Cluster: a.cfg.Cluster, Group: name}) {
+			return false
+		}
+		delete(a.groups, name)
+		a.log.Info("group deleted in Kafka: removed from storage", zap.String("group", name))
+	}
+	return true
+}
+
 // commits sends the group's offsets that changed, and all of them again while the
 // group is live. It reports false when shutting down.
 func (a *AdminSource) commits(ctx context.Context, group string, g *polledGroup, topics []kmsg.OffsetFetchResponseGroupTopic, live bool, now int64) bool {
@@ -199,6 +248,8 @@ func (a *AdminSource) commits(ctx context.Context, group string, g *polledGroup,
 		// One allocation for the topic's requests rather than one each.
 		slab := make([]protocol.StorageRequest, len(t.Partitions))
 		for i, p := range t.Partitions {
+			// An Offset of -1 is Kafka's "no offset": stored, it would count
+			// the whole partition as lag.
 			if p.ErrorCode != 0 || p.Offset < 0 || p.Partition < 0 || p.Partition >= maxPartition {
 				continue
 			}

@@ -135,9 +135,14 @@ func (b *background) stop() bool {
 // and gives up only when ctx ends (shutdown).
 type sender struct {
 	ch chan *protocol.StorageRequest
+	// orders, when set, raises the Order of commits (offsets-source auto).
+	orders *orders
 }
 
 func (s sender) send(ctx context.Context, r *protocol.StorageRequest) bool {
+	if s.orders != nil && r.RequestType == protocol.StorageSetConsumerOffset {
+		s.orders.place(r)
+	}
 	select {
 	case s.ch <- r:
 		return true

@@ -64,7 +64,7 @@ func NewCluster(cfg config.Cluster, storage chan *protocol.StorageRequest, log *
 	if err != nil {
 		return nil, fmt.Errorf("cluster.%s: %w", cfg.Name, err)
 	}
-	return &Cluster{cfg: cfg, log: log, out: sender{storage}, opts: opts,
+	return &Cluster{cfg: cfg, log: log, out: sender{ch: storage}, opts: opts,
 		warnings: throttle{every: 30 * time.Second}}, nil
 }
 

@@ -16,22 +16,28 @@ import (
 type skip int
 
 const (
-	skipNone         skip = iota
-	skipNoKeyVersion      // key null or shorter than its version
-	skipBadKey            // key truncated or malformed
-	skipOtherRecord       // key version 3 and up: records Warren does not use
-	skipRejected          // group not accepted by the module's lists
-	skipTombstone         // offset commit deleted (nothing to do)
-	skipValueVersion      // value version Warren does not know
-	skipBadValue          // value truncated or malformed
-	skipNotConsumer       // group metadata of a non-consumer protocol
-	skipBadMember         // group member or assignment malformed
-	skipPanic             // a decoding bug: counted, never a crash
+	skipNone           skip = iota
+	skipNoKeyVersion        // key null or shorter than its version
+	skipBadKey              // key truncated or malformed
+	skipOtherRecord         // key version 3 and up: records Warren does not use
+	skipRejected            // group not accepted by the module's lists
+	skipTombstone           // offset commit deleted (nothing to do)
+	skipNegativeOffset      // commit of no valid offset (Kafka's -1)
+	skipValueVersion        // value version Warren does not know
+	skipBadValue            // value truncated or malformed
+	skipNotConsumer         // group metadata of a non-consumer protocol
+	skipBadMember           // group member or assignment malformed
+	skipPanic               // a decoding bug: counted, never a crash
 	numSkips
 )
 
 var skipNames = [numSkips]string{"", "no_key_version", "bad_key", "other_record", "group_rejected",
-	"tombstone", "value_version", "bad_value", "not_consumer_protocol", "bad_member", "decoder_panic"}
+	"tombstone", "negative_offset", "value_version", "bad_value", "not_consumer_protocol", "bad_member", "decoder_panic"}
+
+// skipWarns marks the skips that mean a malformed record, logged as throttled
+// warnings; the others happen in normal operation and are logged at debug level.
+var skipWarns = [numSkips]bool{skipNoKeyVersion: true, skipBadKey: true, skipValueVersion: true,
+	skipBadValue: true, skipNotConsumer: true, skipBadMember: true, skipPanic: true}
 
 // decoder turns records of the offsets topic into storage requests, as Burrow
 // reads them (kafka.md section 3), but never crashes on their contents.
@@ -84,6 +90,11 @@ func (d *decoder) offsetCommit(key, value []byte, order int64, emit func(*protoc
 	var v kmsg.OffsetCommitValue
 	if err := v.UnsafeReadFrom(value); err != nil { // nothing of the value is kept but numbers
 		return skipBadValue, err.Error()
+	}
+	if v.Offset < 0 {
+		// Kafka's "no offset" (-1): stored, it would count the whole partition
+		// as lag.
+		return skipNegativeOffset, fmt.Sprintf("offset %d", v.Offset)
 	}
 	emit(&protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOffset, Cluster: d.cluster,
 		Group: k.Group, Topic: k.Topic, Partition: k.Partition, Offset: v.Offset, Order: order,

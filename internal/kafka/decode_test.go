@@ -74,6 +74,8 @@ func TestDecode(t *testing.T) {
 		{"value v4, long metadata", commitKey(1, "g", "t", 0), commitValue(4, 104, 5004, long), []protocol.StorageRequest{commitReq("g", "t", 0, 104, 42, 5004)}, skipNone},
 		{"value v5", commitKey(1, "g", "t", 0), append([]byte{0, 5}, make([]byte, 30)...), nil, skipValueVersion},
 		{"commit tombstone", commitKey(1, "g", "t", 0), nil, nil, skipTombstone},
+		{"negative offset (Kafka's none)", commitKey(1, "g", "t", 0), commitValue(3, -1, 5000, ""), nil, skipNegativeOffset},
+		{"negative offset, value v0", commitKey(0, "g", "t", 0), commitValue(0, -7, 5000, ""), nil, skipNegativeOffset},
 		{"denied group", commitKey(1, "console-consumer-1", "t", 0), commitValue(3, 1, 1, ""), nil, skipRejected},
 		{"truncated value", commitKey(1, "g", "t", 0), commitValue(3, 1, 1, "")[:9], nil, skipBadValue},
 		{"truncated key", commitKey(1, "g", "t", 0)[:5], commitValue(3, 1, 1, ""), nil, skipBadKey},

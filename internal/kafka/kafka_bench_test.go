@@ -65,7 +65,7 @@ func decodeAndSend(b *testing.B, ch chan *protocol.StorageRequest) {
 	keys, values := benchRecords(1000)
 	d := &decoder{cluster: "local"}
 	ctx := context.Background()
-	out := sender{ch}
+	out := sender{ch: ch}
 	emit := func(r *protocol.StorageRequest) { out.send(ctx, r) }
 	now := time.Now().UnixMilli()
 	b.ReportAllocs()

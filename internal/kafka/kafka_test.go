@@ -3,14 +3,17 @@ package kafka
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/spf13/viper"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
@@ -176,6 +179,21 @@ func TestAdminSource(t *testing.T) {
 	if err := member.CommitUncommittedOffsets(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	// Kafka's "no offset" (-1) on partition 2, which OffsetFetch answers as it
+	// was committed. The group is live, so an unchanged offset would be sent.
+	var commitErr error
+	member.CommitOffsetsSync(context.Background(), map[string]map[int32]kgo.EpochOffset{"orders": {2: {Epoch: -1, Offset: -1}}},
+		func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
+			commitErr = err
+		})
+	if commitErr != nil {
+		t.Fatal(commitErr)
+	}
+	if fetched, err := e.adm.FetchOffsets(context.Background(), "live"); err != nil {
+		t.Fatal(err)
+	} else if o, ok := fetched.Lookup("orders", 2); !ok || o.At != -1 {
+		t.Fatalf("kfake does not answer the -1 commit: %+v %v", o, ok)
+	}
 	// A group with no members: its offsets were committed and it left.
 	committed := kadm.Offsets{}
 	committed.Add(kadm.Offset{Topic: "orders", Partition: 0, At: 3, LeaderEpoch: -1})
@@ -217,6 +235,12 @@ func TestAdminSource(t *testing.T) {
 	if p0.Owner == "" || p0.ClientID != "live-client" {
 		t.Errorf("owner %q %q", p0.Owner, p0.ClientID)
 	}
+	// The -1 is no commit: the partition has none, and no lag.
+	for _, o := range live["orders"][2].Offsets {
+		if o != nil {
+			t.Errorf("live group, partition 2 (offset -1): commit %+v stored", o)
+		}
+	}
 	left := e.group(t, "left")
 	if left == nil {
 		t.Fatal("left group missing")
@@ -229,6 +253,84 @@ func TestAdminSource(t *testing.T) {
 	}
 	if n != 1 || left["orders"][0].CurrentLag != 7 {
 		t.Errorf("left group: %d commits, lag %d; want 1 commit (no repeats without members), lag 7", n, left["orders"][0].CurrentLag)
+	}
+}
+
+// TestAdminSourceForgetsDeletedGroups: a group deleted in Kafka leaves storage
+// at the admin source's next poll, without the groups reaper; a failed group
+// listing deletes nothing, and neither does a group the source never sent.
+func TestAdminSourceForgetsDeletedGroups(t *testing.T) {
+	e := newEnv(t, "orders")
+	e.produce(t, "orders", 0, 10)
+	c, _ := NewCluster(clusterConfig(e), e.storage, zap.NewNop())
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	ctx := context.Background()
+	committed := kadm.Offsets{}
+	committed.Add(kadm.Offset{Topic: "orders", Partition: 0, At: 3, LeaderEpoch: -1})
+	// "other" is coordinated by the broker that does not coordinate "kept",
+	// so that a listing failed by kept's broker is partial but not empty.
+	other := "other"
+	for i := 0; e.kf.CoordinatorFor(other) == e.kf.CoordinatorFor("kept"); i++ {
+		other = fmt.Sprintf("other-%d", i)
+	}
+	for _, g := range []string{"gone", "kept", "ignored", other} {
+		if _, err := e.adm.CommitOffsets(ctx, g, committed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Groups in storage that this source never sends: one its deny list
+	// rejects (another module may feed it), one Kafka does not know.
+	for _, g := range []string{"ignored", "stranger"} {
+		e.storage <- &protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOffset, Cluster: "local",
+			Group: g, Topic: "orders", Partition: 0, Offset: 1, Order: 1, Timestamp: time.Now().UnixMilli()}
+	}
+	cfg := config.Consumer{Name: "local", ClassName: "kafka", Cluster: "local", Servers: e.kf.ListenAddrs(),
+		Profile: &config.ClientProfile{ClientID: "warren-test"}, GroupDenylist: "^ignored$"}
+	a, err := NewAdminSource(cfg, time.Hour, e.storage, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop()
+	eventually(t, "the first poll", func() bool { return a.Polls.Load() >= 1 })
+	stored := func() string {
+		v, _ := e.ask(t, &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumers})
+		names := v.([]string)
+		sortStrings(names)
+		return strings.Join(names, ",")
+	}
+	all := "gone,ignored,kept," + other + ",stranger"
+	if got := stored(); got != all {
+		t.Fatalf("groups after the first poll: %s", got)
+	}
+	for _, g := range []string{"gone", "ignored"} {
+		if _, err := e.adm.DeleteGroups(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The broker of "kept" fails its ListGroups: the list is partial, nothing
+	// is deleted.
+	fault := e.kf.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.ListGroups}, Nodes: []int32{e.kf.CoordinatorFor("kept")},
+		Err: kerr.UnknownServerError, Count: -1})
+	errs := a.Errors.Load()
+	a.Poll(ctx)
+	fault.Remove()
+	if fault.Hits() == 0 || a.Errors.Load() == errs {
+		t.Fatalf("the ListGroups fault was not hit (%d) or not counted", fault.Hits())
+	}
+	if got := stored(); got != all {
+		t.Errorf("groups after a failed listing: %s; want all of them", got)
+	}
+
+	a.Poll(ctx)
+	if got := stored(); got != "ignored,kept,"+other+",stranger" {
+		t.Errorf("groups after the deletion: %s; want gone deleted, the others kept", got)
 	}
 }
 
@@ -251,6 +353,8 @@ func TestTopicSource(t *testing.T) {
 		{Partition: 0, Key: groupKey("g"), Value: groupValue(3, "consumer", member("m1", "client-1", "/10.0.0.1", assignment("orders", 0)))},
 		{Partition: 0, Key: []byte{0xff}, Value: []byte("garbage")},
 		{Partition: 0, Key: commitKey(1, "g", "orders", 0), Value: commitValue(4, 60, now-1000, strings.Repeat("x", 300))},
+		// No valid offset: stored, it would make the partition's lag 101.
+		{Partition: 0, Key: commitKey(1, "g", "orders", 0), Value: commitValue(3, -1, now-500, "")},
 		{Partition: 1, Key: commitKey(0, "gone", "orders", 0), Value: commitValue(1, 10, now, "")},
 		{Partition: 1, Key: groupKey("gone"), Value: nil},
 	}
@@ -291,12 +395,12 @@ func TestTopicSource(t *testing.T) {
 	if progress == nil || len(progress["__consumer_offsets"]) != 2 {
 		t.Fatalf("progress group %v", progress)
 	}
-	if last := progress["__consumer_offsets"][0].Offsets; last[len(last)-1].Offset != 4 {
+	if last := progress["__consumer_offsets"][0].Offsets; last[len(last)-1].Offset != 5 {
 		t.Errorf("progress of partition 0: %+v", last[len(last)-1])
 	} else if ts := last[len(last)-1].Timestamp; ts%1000 != 0 {
 		t.Errorf("progress commit stamped %d; the original stamps whole seconds (Unix()*1000)", ts)
 	}
-	if sk := s.Skips(); sk["no_key_version"] != 1 {
+	if sk := s.Skips(); sk["no_key_version"] != 1 || sk["negative_offset"] != 1 {
 		t.Errorf("skips %v", sk)
 	}
 }

@@ -9,7 +9,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
 
 	"github.com/warrenlag/warren/internal/config"
@@ -20,17 +23,21 @@ import (
 // (__consumer_offsets), as Burrow does: every partition directly, without a
 // consumer group and without committing, from the start (or, with
 // start-latest, from the end, optionally backfilling the existing records once).
+// A reader whose poll fails waits before the next (see WithBackoff), and the
+// topic's changes between readable and unreadable are logged once each.
 type TopicSource struct {
-	cfg  config.Consumer
-	log  *zap.Logger
-	out  sender
-	opts []kgo.Opt
-	dec  *decoder
+	cfg    config.Consumer
+	log    *zap.Logger
+	out    sender
+	opts   []kgo.Opt
+	dec    *decoder
+	timing timing
 
 	clients []*kgo.Client
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 
+	health   health
 	warnings throttle
 
 	// Records counts the records read; Errors the fetch errors.
@@ -43,8 +50,12 @@ type TopicSource struct {
 var ErrNoOffsetsTopic = errors.New("offsets topic cannot be read")
 
 // NewTopicSource prepares a topic source; it connects to nothing.
-func NewTopicSource(cfg config.Consumer, storage chan *protocol.StorageRequest, log *zap.Logger) (*TopicSource, error) {
+func NewTopicSource(cfg config.Consumer, storage chan *protocol.StorageRequest, log *zap.Logger, o ...Opt) (*TopicSource, error) {
 	opts, err := ClientOptions(cfg.Servers, cfg.Profile)
+	if err != nil {
+		return nil, fmt.Errorf("consumer.%s: %w", cfg.Name, err)
+	}
+	t, err := newTiming(o)
 	if err != nil {
 		return nil, fmt.Errorf("consumer.%s: %w", cfg.Name, err)
 	}
@@ -55,8 +66,8 @@ func NewTopicSource(cfg config.Consumer, storage chan *protocol.StorageRequest, 
 	if cfg.GroupDenylist != "" {
 		d.deny = regexp.MustCompile(cfg.GroupDenylist)
 	}
-	return &TopicSource{cfg: cfg, log: log, out: sender{storage}, opts: opts, dec: d,
-		warnings: throttle{every: 30 * time.Second}}, nil
+	return &TopicSource{cfg: cfg, log: log, out: sender{ch: storage}, opts: opts, dec: d, timing: t,
+		health: health{log: log}, warnings: throttle{every: 30 * time.Second}}, nil
 }
 
 // Start finds the offsets topic's partitions and starts their readers. When the
@@ -101,21 +112,37 @@ func (s *TopicSource) Start() error {
 			until[p] = end
 		}
 	}
-	runCtx, stop := context.WithCancel(context.Background())
+	return s.run(live, backfill, until)
+}
+
+// run starts the readers: live ones from the given offsets, and, if any,
+// backfill ones up to until.
+func (s *TopicSource) run(live, backfill map[int32]kgo.Offset, until map[int32]int64) error {
+	ctx, stop := context.WithCancel(context.Background())
 	s.cancel = stop
-	if err := s.reader(runCtx, live, nil); err != nil {
-		stop()
+	if err := s.reader(ctx, live, nil); err != nil {
+		s.Stop()
 		return err
 	}
 	if len(backfill) > 0 {
-		if err := s.reader(runCtx, backfill, until); err != nil {
+		if err := s.reader(ctx, backfill, until); err != nil {
 			s.Stop()
 			return err
 		}
 	}
-	s.log.Info("started: reading committed offsets from the offsets topic", zap.String("topic", topic),
+	s.log.Info("started: reading committed offsets from the offsets topic", zap.String("topic", s.cfg.OffsetsTopic),
 		zap.Int("partitions", len(live)), zap.Int("backfill", len(backfill)))
 	return nil
+}
+
+// resume starts reading again from ends, each partition's end offset when the
+// topic was last probed: what came before was read through the admin API.
+func (s *TopicSource) resume(ends map[int32]int64) error {
+	live := make(map[int32]kgo.Offset, len(ends))
+	for p, o := range ends {
+		live[p] = kgo.NewOffset().At(o)
+	}
+	return s.run(live, nil, nil)
 }
 
 // reader starts one client reading the given partitions. With until, it reads
@@ -143,17 +170,17 @@ func (s *TopicSource) read(ctx context.Context, cl *kgo.Client, until map[int32]
 	progress := "burrow-" + s.cfg.Name
 	emit := func(r *protocol.StorageRequest) { s.out.send(ctx, r) }
 	left := len(until)
+	wait := backoff{first: s.timing.backoffFirst, limit: s.timing.backoffLimit}
 	for ctx.Err() == nil {
 		fs := cl.PollFetches(ctx)
-		if fs.IsClientClosed() {
+		if fs.IsClientClosed() || ctx.Err() != nil {
 			return
 		}
-		fs.EachError(func(t string, p int32, err error) {
-			if ctx.Err() == nil {
-				s.Errors.Add(1)
-				s.warnings.warn(s.log, "cannot read the offsets topic", zap.String("topic", t), zap.Int32("partition", p), zap.Error(err))
-			}
-		})
+		failed := s.failures(fs)
+		if failed == 0 {
+			s.health.ok()
+			wait.reset()
+		}
 		now := time.Now().Unix() * 1000 // whole seconds, as the original stamps its progress
 		fs.EachRecord(func(rec *kgo.Record) {
 			if until != nil {
@@ -173,17 +200,54 @@ func (s *TopicSource) read(ctx context.Context, cl *kgo.Client, until map[int32]
 				Cluster: s.cfg.Cluster, Group: progress, Topic: topic, Partition: rec.Partition,
 				Offset: rec.Offset + 1, Order: rec.Offset, Timestamp: now})
 			if why, detail := s.dec.decode(rec.Key, rec.Value, rec.Offset, emit); why != skipNone {
-				s.dec.skips[why].Add(1)
-				if why >= skipValueVersion || why <= skipBadKey {
-					s.warnings.warn(s.log, "skipped a record of the offsets topic", zap.String("reason", skipNames[why]),
-						zap.String("detail", detail), zap.Int32("partition", rec.Partition), zap.Int64("offset", rec.Offset))
-				}
+				s.skipped(why, detail, rec)
 			}
 		})
 		if until != nil && left == 0 {
 			s.log.Info("backfill done")
 			return
 		}
+		// The client fetches again as soon as a fetch is polled, and a topic
+		// that cannot be read fails each fetch at once: without a wait, the
+		// reader spins (480,782 errors in 45 s, before this wait).
+		if failed > 0 && !s.timing.sleep(ctx, wait.next()) {
+			return
+		}
+	}
+}
+
+// failures counts the errors of a poll and records them in the topic's health.
+func (s *TopicSource) failures(fs kgo.Fetches) int {
+	n := 0
+	var first error
+	fs.EachError(func(t string, p int32, err error) {
+		n++
+		if first == nil {
+			first = err
+		}
+		if ce := s.log.Check(zap.DebugLevel, "cannot read a partition of the offsets topic"); ce != nil {
+			ce.Write(zap.String("topic", t), zap.Int32("partition", p), zap.Error(err))
+		}
+	})
+	if n > 0 {
+		s.Errors.Add(uint64(n))
+		s.health.failed(n, first)
+	}
+	return n
+}
+
+// skipped counts a skipped record and logs it: a malformed record as a
+// throttled warning, the others at debug level.
+func (s *TopicSource) skipped(why skip, detail string, rec *kgo.Record) {
+	s.dec.skips[why].Add(1)
+	if skipWarns[why] {
+		s.warnings.warn(s.log, "skipped a record of the offsets topic", zap.String("reason", skipNames[why]),
+			zap.String("detail", detail), zap.Int32("partition", rec.Partition), zap.Int64("offset", rec.Offset))
+		return
+	}
+	if ce := s.log.Check(zap.DebugLevel, "skipped a record of the offsets topic"); ce != nil {
+		ce.Write(zap.String("reason", skipNames[why]), zap.String("detail", detail),
+			zap.Int32("partition", rec.Partition), zap.Int64("offset", rec.Offset))
 	}
 }
 
@@ -197,13 +261,95 @@ func (s *TopicSource) Stop() {
 		cl.Close()
 	}
 	s.wg.Wait()
-	s.cancel = nil
+	s.cancel, s.clients = nil, nil
 }
 
 // Stats returns the source's counts; its rounds are the records read.
 func (s *TopicSource) Stats() Stats {
-	return Stats{Errors: s.Errors.Load(), Rounds: s.Records.Load()}
+	return Stats{Errors: s.Errors.Load(), Rounds: s.Records.Load(), Skips: s.Skips(), Source: config.SourceTopic}
 }
 
 // Skips returns the records skipped, by reason.
 func (s *TopicSource) Skips() map[string]uint64 { return s.dec.Skips() }
+
+// probe reports whether the offsets topic can be read now and, if so, each
+// partition's end offset, where reading can resume. It fetches at those ends,
+// which returns no data but fails as the readers' fetches fail: listing offsets
+// alone would not do, as it needs only Describe, which an ACL denying Read
+// leaves allowed. Its metadata request is its own, not kadm's cached one, which
+// would keep an error for seconds after the topic became readable.
+func (s *TopicSource) probe(ctx context.Context, cl *kgo.Client) (map[int32]int64, error) {
+	topic := s.cfg.OffsetsTopic
+	mreq := kmsg.NewPtrMetadataRequest()
+	mt := kmsg.NewMetadataRequestTopic()
+	mt.Topic = kmsg.StringPtr(topic)
+	mreq.Topics = []kmsg.MetadataRequestTopic{mt}
+	md, err := mreq.RequestWith(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
+	if len(md.Topics) != 1 || len(md.Topics[0].Partitions) == 0 {
+		return nil, fmt.Errorf("%w: %s has no partitions", ErrNoOffsetsTopic, topic)
+	}
+	td := md.Topics[0]
+	if err := kerr.ErrorForCode(td.ErrorCode); err != nil {
+		return nil, err
+	}
+	listed, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = listed.Error()
+	}
+	if err != nil {
+		return nil, err
+	}
+	ends := make(map[int32]int64, len(td.Partitions))
+	fetches := map[int32]*kmsg.FetchRequest{} // by leader
+	for _, pd := range td.Partitions {
+		if err := kerr.ErrorForCode(pd.ErrorCode); err != nil {
+			return nil, fmt.Errorf("partition %d: %w", pd.Partition, err)
+		}
+		end, ok := listed.Lookup(topic, pd.Partition)
+		if !ok {
+			return nil, fmt.Errorf("partition %d: no end offset", pd.Partition)
+		}
+		ends[pd.Partition] = end.Offset
+		req := fetches[pd.Leader]
+		if req == nil {
+			req = kmsg.NewPtrFetchRequest() // MaxWaitMillis 0: answered at once
+			rt := kmsg.NewFetchRequestTopic()
+			rt.Topic, rt.TopicID = topic, td.TopicID
+			req.Topics = []kmsg.FetchRequestTopic{rt}
+			fetches[pd.Leader] = req
+		}
+		rp := kmsg.NewFetchRequestTopicPartition()
+		rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = pd.Partition, end.Offset, 1
+		req.Topics[0].Partitions = append(req.Topics[0].Partitions, rp)
+	}
+	for leader, req := range fetches {
+		if err := fetchable(ctx, cl.Broker(int(leader)), req); err != nil {
+			return nil, err
+		}
+	}
+	return ends, nil
+}
+
+// fetchable sends a probe's Fetch and reports the first error it answers.
+// Offsets out of range (the log moved on since they were listed) are readable.
+func fetchable(ctx context.Context, b *kgo.Broker, req *kmsg.FetchRequest) error {
+	kresp, err := b.Request(ctx, req)
+	if err != nil {
+		return err
+	}
+	resp := kresp.(*kmsg.FetchResponse)
+	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+		return err
+	}
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil && !errors.Is(err, kerr.OffsetOutOfRange) {
+				return fmt.Errorf("partition %d: %w", p.Partition, err)
+			}
+		}
+	}
+	return nil
+}

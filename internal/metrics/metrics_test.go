@@ -92,6 +92,9 @@ func TestScrape(t *testing.T) {
 			t.Errorf("%s:\n got %q\nwant %q", name, got, w)
 		}
 	}
+	if f := families["warren_test_total"]; f == nil || f.GetType() != dto.MetricType_COUNTER {
+		t.Errorf("warren_test_total is not a counter: %v", f)
+	}
 	for _, name := range []string{"go_goroutines", "process_cpu_seconds_total", "promhttp_metric_handler_requests_total"} {
 		if families[name] == nil {
 			t.Errorf("no %s", name)
