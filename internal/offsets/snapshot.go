@@ -30,7 +30,7 @@ const recordVersion = 1
 // maxSectionBytes of encoded groups, each a section of the state file; between
 // slices the worker serves its requests.
 const (
-	snapshotSlice   = time.Millisecond
+	snapshotSlice   = 500 * time.Microsecond
 	maxSectionBytes = 1 << 20
 	// clockEvery is how many partitions a worker encodes between looks at the
 	// clock.
@@ -78,9 +78,10 @@ type groupRef struct {
 
 // Snapshot adds the store's sections to a snapshot by calling add: the broker
 // histories, copied topic by topic under their locks, then the groups, encoded
-// by the worker that owns them between the batches of requests it serves, a
-// slice at a time, so that no worker stops serving for more than about a
-// millisecond (and the time to encode its largest group). Each group is
+// by the worker that owns them between the batches of requests it serves, one
+// worker after the other and a slice at a time, so that no worker stops
+// serving for more than about a millisecond (and the time to encode its
+// largest group), and there is no global stop. Each group is
 // encoded whole at one point of its request order; a group created after its
 // worker's first slice is left for the next snapshot, and one deleted before
 // its turn is left out. Groups older than expire-group are left out: a fetch
@@ -96,35 +97,33 @@ func (s *Store) Snapshot(add func(kind string, data []byte) error) (SnapshotStat
 	s.mu.Lock()
 	now := s.clock.ms()
 	s.mu.Unlock()
-	n := len(s.shards)
-	ready := make(chan *snapJob, n)
-	inFlight := 0
-	for w := range n {
-		s.sendSnap(&snapJob{w: w, now: now, ready: ready})
-		inFlight++
-	}
-	var err error
-	for inFlight > 0 {
-		j := <-ready
-		inFlight--
-		if len(j.buf) > 0 && err == nil {
-			st.Sections++
-			st.Bytes += int64(len(j.buf))
-			err = add(KindGroups, j.buf)
-		}
-		j.buf = j.buf[:0]
-		if !j.done && err == nil {
+	// One slice at a time, worker after worker: slices running side by side
+	// would share the cores, and each would keep its worker from its requests
+	// for longer.
+	ready := make(chan *snapJob, 1)
+	var buf []byte
+	for w := range s.shards {
+		j := &snapJob{w: w, now: now, ready: ready, buf: buf}
+		for !j.done {
 			s.sendSnap(j)
-			inFlight++
-			continue
+			<-ready
+			if len(j.buf) > 0 {
+				st.Sections++
+				st.Bytes += int64(len(j.buf))
+				if err := add(KindGroups, j.buf); err != nil {
+					return st, err
+				}
+			}
+			j.buf = j.buf[:0]
 		}
+		buf = j.buf
 		st.Groups += j.groups
 		st.Partitions += j.partitions
 		st.Commits += j.commits
 		st.Slices += j.slices
 		st.LongestSlice = max(st.LongestSlice, j.longest)
 	}
-	return st, err
+	return st, nil
 }
 
 // sendSnap hands a snapshot job to its worker, after the requests it has
