@@ -80,7 +80,7 @@ type groupRef struct {
 // histories, copied topic by topic under their locks, then the groups, encoded
 // by the worker that owns them between the batches of requests it serves, one
 // worker after the other and a slice at a time, so that no worker stops
-// serving for more than about a millisecond (and the time to encode its
+// serving for more than about half a millisecond (and the time to encode its
 // largest group), and there is no global stop. Each group is
 // encoded whole at one point of its request order; a group created after its
 // worker's first slice is left for the next snapshot, and one deleted before

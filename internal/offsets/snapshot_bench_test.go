@@ -170,4 +170,3 @@ func ingest(s *Store, groups, partitions int, stop chan struct{}, done chan time
 		longest = max(longest, time.Since(start))
 	}
 }
-
