@@ -15,9 +15,13 @@ import (
 func TestBurrowAPI(t *testing.T) {
 	apilist.Check(t, "storage", nil, []string{
 		"method (*Coordinator).Collector() prometheus.Collector",
+		"method (*Coordinator).Restore(iter.Seq2[string, []byte]) (map[string]uint64, error)",
+		"method (*Coordinator).Snapshot(func(kind string, data []byte) error) error",
 		"method (*Coordinator).Stats() (map[string]uint64, map[string]uint64)",
 		"method (*InMemoryStorage).Drops() map[string]uint64",
 		"method (*InMemoryStorage).Requests() map[string]uint64",
+		"method (*InMemoryStorage).Restore(iter.Seq2[string, []byte]) (map[string]uint64, error)",
+		"method (*InMemoryStorage).Snapshot(func(kind string, data []byte) error) error",
 	})
 }
 

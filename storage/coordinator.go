@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -134,6 +135,40 @@ func (sc *Coordinator) Stop() error {
 func (sc *Coordinator) sendStop() {
 	defer func() { recover() }() // send on a channel closed by its owner
 	sc.App.StorageChannel <- stopForwarding
+}
+
+// Snapshot is a Warren addition: it adds storage's state to a snapshot, one
+// call of add per section (kinds "offsets.broker" and "offsets.groups"), while
+// storage keeps serving. It has the type of a state.Source, for the state file.
+// It may be called at any time; after Stop it adds what storage held.
+func (sc *Coordinator) Snapshot(add func(kind string, data []byte) error) error {
+	s, ok := sc.module.(snapshotter)
+	if !ok {
+		return nil
+	}
+	return s.Snapshot(add)
+}
+
+// Restore is a Warren addition: it fills storage from the sections of a
+// snapshot, after Configure and before Start, skipping sections of other
+// kinds, and returns what it restored and left out, by name.
+func (sc *Coordinator) Restore(sections iter.Seq2[string, []byte]) (map[string]uint64, error) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if sc.running {
+		return nil, errors.New("storage: Restore called after Start")
+	}
+	s, ok := sc.module.(snapshotter)
+	if !ok {
+		return nil, errors.New("storage: Restore called before Configure")
+	}
+	return s.Restore(sections)
+}
+
+// snapshotter is a module whose state goes into the state file.
+type snapshotter interface {
+	Snapshot(add func(kind string, data []byte) error) error
+	Restore(sections iter.Seq2[string, []byte]) (map[string]uint64, error)
 }
 
 // Stats returns the requests the module took by type and dropped by reason,

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"errors"
+	"iter"
 	"sort"
 	"strings"
 	"sync"
@@ -64,27 +65,21 @@ func (module *InMemoryStorage) GetCommunicationChannel() chan *protocol.StorageR
 	return module.requests
 }
 
-// Start creates the storage for every cluster configured under "cluster", starts
-// the workers, and starts the loop that serves the module's channel.
+// Start creates the storage for every cluster configured under "cluster"
+// (unless Restore created it), starts the workers, and starts the loop that
+// serves the module's channel.
 func (module *InMemoryStorage) Start() error {
 	module.Log.Info("starting")
-	if module.requests == nil {
-		return errors.New("inmemory storage: Start called before Configure")
-	}
-	cfg := module.cfg
-	for name := range module.App.Config().GetStringMap("cluster") {
-		cfg.Clusters = append(cfg.Clusters, name)
-	}
-	sort.Strings(cfg.Clusters)
-
-	store, err := offsets.New(cfg, module.Log)
+	module.mu.Lock()
+	err := module.build()
+	store := module.store
+	module.mu.Unlock()
 	if err != nil {
 		return err
 	}
 	if err := store.Start(); err != nil {
 		return err
 	}
-	module.store = store
 	module.done = make(chan struct{})
 	go func() {
 		defer close(module.done)
@@ -93,6 +88,70 @@ func (module *InMemoryStorage) Start() error {
 		}
 	}()
 	return nil
+}
+
+// build creates the store, for the clusters configured under "cluster", unless
+// it exists.
+func (module *InMemoryStorage) build() error {
+	if module.requests == nil {
+		return errors.New("inmemory storage: Start called before Configure")
+	}
+	if module.store != nil {
+		return nil
+	}
+	cfg := module.cfg
+	for name := range module.App.Config().GetStringMap("cluster") {
+		cfg.Clusters = append(cfg.Clusters, name)
+	}
+	sort.Strings(cfg.Clusters)
+	store, err := offsets.New(cfg, module.Log)
+	if err != nil {
+		return err
+	}
+	module.store = store
+	return nil
+}
+
+// Snapshot is a Warren addition: it adds the module's state to a snapshot (see
+// offsets.Store.Snapshot), calling add once per section. Ingest goes on
+// meanwhile; no worker stops serving for more than about a millisecond. Before
+// Restore or Start there is nothing to add; after Stop the state is still there.
+func (module *InMemoryStorage) Snapshot(add func(kind string, data []byte) error) error {
+	module.mu.Lock()
+	store := module.store
+	module.mu.Unlock()
+	if store == nil {
+		return nil
+	}
+	st, err := store.Snapshot(add)
+	if ce := module.Log.Check(zap.DebugLevel, "snapshot taken"); ce != nil {
+		ce.Write(zap.Int("groups", st.Groups), zap.Int("partitions", st.Partitions),
+			zap.Int64("bytes", st.Bytes), zap.Duration("longest_slice", st.LongestSlice))
+	}
+	return err
+}
+
+// Restore is a Warren addition: it fills the module from the sections of a
+// snapshot, after Configure and before Start, and returns what it restored and
+// left out, by name (see offsets.RestoreStats). Sections of other kinds are
+// skipped.
+func (module *InMemoryStorage) Restore(sections iter.Seq2[string, []byte]) (map[string]uint64, error) {
+	module.mu.Lock()
+	defer module.mu.Unlock()
+	if err := module.build(); err != nil {
+		return nil, err
+	}
+	st, err := module.store.Restore(sections)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]uint64{
+		"groups": uint64(st.Groups), "partitions": uint64(st.Partitions), "commits": uint64(st.Commits),
+		"broker_topics": uint64(st.BrokerTopics), "broker_partitions": uint64(st.BrokerPartitions),
+		"expired": uint64(st.Expired), "unknown_cluster": uint64(st.UnknownCluster),
+		"rejected": uint64(st.Rejected), "over_limit": uint64(st.OverLimit),
+		"malformed": uint64(st.Malformed), "other_sections": uint64(st.OtherSections),
+	}, nil
 }
 
 // handle takes a request directly from the coordinator's forwarder.

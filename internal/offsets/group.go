@@ -117,6 +117,8 @@ func (sh *shard) do(m *msg) {
 			names = append(names, name)
 		}
 		m.fan.done(sh.s, r, names)
+	case snapshotRequest:
+		sh.snapshotSlice(m.snap)
 	case protocol.StorageFetchConsumersForTopic:
 		var names []string
 		for name, g := range sh.groups[m.cl] {

@@ -91,11 +91,12 @@ type msg struct {
 	// request once it has sent it, and workers apply batches later.
 	r      protocol.StorageRequest
 	fan    *fanout
-	now    int64  // when it was dispatched, Unix ms
-	broker int64  // newest broker offset of the partition (commits, owners)
-	count  int32  // partition count of the topic (commits, owners)
-	cl     int32  // cluster index
-	why    reason // broker-side reason to drop, or accepted
+	snap   *snapJob // a slice of a snapshot to encode
+	now    int64    // when it was dispatched, Unix ms
+	broker int64    // newest broker offset of the partition (commits, owners)
+	count  int32    // partition count of the topic (commits, owners)
+	cl     int32    // cluster index
+	why    reason   // broker-side reason to drop, or accepted
 }
 
 // New builds a store from cfg, applying defaults. It returns an error naming each
