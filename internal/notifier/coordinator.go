@@ -96,7 +96,17 @@ type Coordinator struct {
 	wg      sync.WaitGroup
 	started bool
 
-	// Owned by the loop goroutine.
+	// snaps carries Snapshot's requests for a copy of the incidents to the
+	// loop, which answers each at once.
+	snaps chan chan *incidents
+	// mu guards running and loopDone; while running is false (before Start,
+	// after the loop returned) groups belongs to whoever holds mu.
+	mu       sync.Mutex
+	running  bool
+	loopDone chan struct{} // closed when the loop has returned
+	restored restoreStats  // what Restore took and left out
+
+	// Owned by the loop goroutine while running.
 	groups   map[groupKey]*group
 	schedule schedule
 	due      []evaluation
@@ -130,7 +140,7 @@ func New(cfg []config.Notifier, asker *ask.Client, log *zap.Logger, opts ...Opti
 	if log == nil {
 		log = zap.NewNop()
 	}
-	c := &Coordinator{log: log, ask: asker, groups: map[groupKey]*group{}}
+	c := &Coordinator{log: log, ask: asker, groups: map[groupKey]*group{}, snaps: make(chan chan *incidents)}
 	c.opts = options{delays: retryDelays, workers: evalWorkers, ids: newUUID}
 	for _, o := range opts {
 		o(&c.opts)
@@ -207,6 +217,9 @@ func (c *Coordinator) Start() error {
 	}
 	c.log.Info("starting", zap.Duration("interval", c.e), zap.Int("modules", len(c.modules)))
 	c.startWorkers()
+	c.mu.Lock()
+	c.running, c.loopDone = true, make(chan struct{})
+	c.mu.Unlock()
 	c.wg.Go(c.loop)
 	return nil
 }
@@ -251,6 +264,12 @@ func (c *Coordinator) Stop() error {
 // loop owns the groups: it applies refreshes, starts due evaluations and
 // handles their replies.
 func (c *Coordinator) loop() {
+	defer func() {
+		c.mu.Lock()
+		c.running = false
+		c.mu.Unlock()
+		close(c.loopDone)
+	}()
 	ticker := time.NewTicker(RefreshInterval)
 	defer ticker.Stop()
 	timer := time.NewTimer(time.Hour)
@@ -290,6 +309,8 @@ func (c *Coordinator) loop() {
 			c.due = c.due[1:]
 		case r := <-c.replies:
 			c.handle(r)
+		case req := <-c.snaps:
+			req <- c.copyIncidents()
 		}
 	}
 }
@@ -336,7 +357,8 @@ func (c *Coordinator) readGroups() {
 
 // applyGroups forgets the groups no longer listed, with their incidents, and
 // adds new ones that some module accepts, each first evaluated at a random
-// time in (0, E] from now.
+// time in (0, E] from now. Groups restored from a snapshot and listed are
+// scheduled the same way; those not listed are forgotten like any other.
 func (c *Coordinator) applyGroups(res refreshResult, now time.Time) {
 	if res.err != nil {
 		c.failures.warn(c.log, now, "cannot read the group list from storage; trying again later", res.err)
@@ -351,23 +373,34 @@ func (c *Coordinator) applyGroups(res refreshResult, now time.Time) {
 		}
 	}
 	for k := range res.groups {
-		if _, ok := c.groups[k]; ok {
+		g, ok := c.groups[k]
+		if ok && g.index >= 0 {
 			continue
 		}
-		accepts := make([]bool, len(c.modules))
-		any := false
-		for i, m := range c.modules {
-			accepts[i] = m.accepts(k.group)
-			any = any || accepts[i]
+		if !ok {
+			if g = c.newGroup(k); g == nil {
+				continue
+			}
+			c.groups[k] = g
 		}
-		if !any {
-			continue
-		}
-		g := &group{key: k, accepts: accepts, last: make([]time.Time, len(c.modules))}
 		g.next = now.Add(c.e - c.offset())
-		c.groups[k] = g
 		heap.Push(&c.schedule, g)
 	}
+}
+
+// newGroup returns the state of a group not yet scheduled (index -1), or nil
+// when no module accepts it.
+func (c *Coordinator) newGroup(k groupKey) *group {
+	accepts := make([]bool, len(c.modules))
+	any := false
+	for i, m := range c.modules {
+		accepts[i] = m.accepts(k.group)
+		any = any || accepts[i]
+	}
+	if !any {
+		return nil
+	}
+	return &group{key: k, accepts: accepts, last: make([]time.Time, len(c.modules)), index: -1}
 }
 
 // offset returns a random duration in [0, E).

@@ -186,6 +186,16 @@ func nullConf(name string) config.Notifier {
 // modules are the recorders of the same names; new groups are first
 // evaluated 15 s after Start (with E 60 s).
 func start(t *testing.T, w *world, cfg []config.Notifier, recs map[string]*recorder, opts ...Option) *Coordinator {
+	c := build(t, w, cfg, recs, opts...)
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// build is start without the Start: it builds the coordinator, to be stopped
+// at the end of the test.
+func build(t *testing.T, w *world, cfg []config.Notifier, recs map[string]*recorder, opts ...Option) *Coordinator {
 	mods := map[string]Module{}
 	for name, r := range recs {
 		mods[name] = r
@@ -193,9 +203,6 @@ func start(t *testing.T, w *world, cfg []config.Notifier, recs map[string]*recor
 	opts = append([]Option{WithRand(fixedOffset(45 * time.Second)), WithIDs(ids()), withModules(mods)}, opts...)
 	c, err := New(cfg, w.asker, zap.NewNop(), opts...)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Stop() })

@@ -14,7 +14,7 @@ type group struct {
 	key groupKey
 
 	next    time.Time // scheduled time of the next evaluation
-	index   int       // position in the schedule heap
+	index   int       // position in the schedule heap; -1 when not in it (restored, not yet listed by storage)
 	busy    bool      // an evaluation is under way
 	accepts []bool    // per module: its allowlist and denylist let the group through
 
