@@ -53,6 +53,15 @@
 // about 110 ms of CPU on the development machine (BenchmarkRound), about 0.2 %
 // of one core at interval 60 s.
 //
+// State file. Snapshot adds the incidents and each module's LastNotify to
+// Warren's state file (section "notifier.incidents", see snapshot.go), and
+// Restore puts them back before Start, so that a restart neither opens a
+// second incident for a group already in one nor repeats an open within
+// send-interval, and a close carries the original incident's ID. Restored
+// groups wait for the first refresh that lists them; one storage no longer
+// lists is forgotten without a close. Notifications queued in senders at
+// Stop are not kept.
+//
 // Time, randomness and IDs. The coordinator reads the runtime's clock and
 // timers, so tests run it inside testing/synctest bubbles, where time is fake
 // and advances only when every goroutine waits; the random first offsets and

@@ -37,28 +37,39 @@ const maxSectionBytes = 1 << 20
 
 // incidents is a copy of the groups' incident state, taken at one point of
 // the loop's work: groups[i]'s LastNotify per module (in module order) is
-// last[i*len(modules):][:len(modules)].
+// last[i*len(modules):][:len(modules)]. Times are Unix ns, LastNotify unset
+// when notSet: the slab of times holds no pointers, so the copy costs the GC
+// little.
 type incidents struct {
 	groups []savedGroup
-	last   []time.Time
+	last   []int64
 }
 
 type savedGroup struct {
 	key   groupKey
 	id    string
-	start time.Time
+	start int64
 }
+
+// notSet is a LastNotify not set in incidents. A record never holds it.
+const notSet = math.MinInt64
 
 // copyIncidents copies the state of the groups that have any. The caller
 // owns groups: it is the loop, or holds mu while the loop is not running.
 func (c *Coordinator) copyIncidents() *incidents {
-	in := &incidents{}
+	in := &incidents{groups: make([]savedGroup, 0, len(c.groups)), last: make([]int64, 0, len(c.groups)*len(c.modules))}
 	for _, g := range c.groups {
 		if g.id == "" && !anySet(g.last) {
 			continue
 		}
-		in.groups = append(in.groups, savedGroup{key: g.key, id: g.id, start: g.start})
-		in.last = append(in.last, g.last...)
+		in.groups = append(in.groups, savedGroup{key: g.key, id: g.id, start: g.start.UnixNano()})
+		for _, t := range g.last {
+			ns := int64(notSet)
+			if !t.IsZero() {
+				ns = t.UnixNano()
+			}
+			in.last = append(in.last, ns)
+		}
 	}
 	return in
 }
@@ -73,8 +84,9 @@ func anySet(ts []time.Time) bool {
 }
 
 // incidents returns a copy of the incident state: from the loop while it
-// runs (the loop stops for the copy only), or directly before Start and after
-// Stop.
+// runs (the loop stops for the copy only: about 0.6 ms for 10,000 groups with
+// state, 12 ms for 100,000, BenchmarkSnapshot), or directly before Start and
+// after Stop.
 func (c *Coordinator) incidents() *incidents {
 	for {
 		c.mu.Lock()
@@ -105,7 +117,9 @@ func (c *Coordinator) incidents() *incidents {
 func (c *Coordinator) Snapshot(add func(kind string, data []byte) error) error {
 	in := c.incidents()
 	n := len(c.modules)
-	var buf []byte
+	// Records take about 100 bytes; a section ends after the record that
+	// takes it past maxSectionBytes.
+	buf := make([]byte, 0, min(128*len(in.groups), maxSectionBytes+4096))
 	for i := range in.groups {
 		buf = c.appendIncident(buf, &in.groups[i], in.last[i*n:(i+1)*n])
 		if len(buf) >= maxSectionBytes {
@@ -122,26 +136,26 @@ func (c *Coordinator) Snapshot(add func(kind string, data []byte) error) error {
 }
 
 // appendIncident appends the record of a group (see KindIncidents).
-func (c *Coordinator) appendIncident(b []byte, g *savedGroup, last []time.Time) []byte {
+func (c *Coordinator) appendIncident(b []byte, g *savedGroup, last []int64) []byte {
 	b, rec := state.StartRecord(b)
 	b = binary.AppendUvarint(b, recordVersion)
 	b = state.AppendString(b, g.key.cluster)
 	b = state.AppendString(b, g.key.group)
 	b = state.AppendString(b, g.id)
 	if g.id != "" {
-		b = binary.AppendVarint(b, g.start.UnixNano())
+		b = binary.AppendVarint(b, g.start)
 	}
 	set := 0
-	for _, t := range last {
-		if !t.IsZero() {
+	for _, ns := range last {
+		if ns != notSet {
 			set++
 		}
 	}
 	b = binary.AppendUvarint(b, uint64(set))
-	for i, t := range last {
-		if !t.IsZero() {
+	for i, ns := range last {
+		if ns != notSet {
 			b = state.AppendString(b, c.modules[i].cfg.Name)
-			b = binary.AppendVarint(b, t.UnixNano())
+			b = binary.AppendVarint(b, ns)
 		}
 	}
 	return state.EndRecord(b, rec)
@@ -245,10 +259,11 @@ func (c *Coordinator) restoreGroup(d *state.Decoder, index map[string]int, now t
 	last := make([]time.Time, len(c.modules))
 	for range n {
 		mod := d.Bytes()
-		at := time.Unix(0, d.Varint())
-		if d.Err() != nil {
-			return nil, d.Err()
+		ns := d.Varint()
+		if d.Err() != nil || ns == notSet {
+			return nil, state.ErrMalformed
 		}
+		at := time.Unix(0, ns)
 		i, ok := index[string(mod)]
 		if !ok {
 			st.UnknownModule++

@@ -42,11 +42,11 @@ func describe(c *Coordinator, t0 time.Time) []string {
 	for i, g := range in.groups {
 		line := g.key.cluster + "/" + g.key.group
 		if g.id != "" {
-			line += fmt.Sprintf(" %s@%v", g.id, g.start.Sub(t0).Seconds())
+			line += fmt.Sprintf(" %s@%v", g.id, time.Unix(0, g.start).Sub(t0).Seconds())
 		}
-		for j, at := range in.last[i*n : (i+1)*n] {
-			if !at.IsZero() {
-				line += fmt.Sprintf(" %s=%v", c.modules[j].cfg.Name, at.Sub(t0).Seconds())
+		for j, ns := range in.last[i*n : (i+1)*n] {
+			if ns != notSet {
+				line += fmt.Sprintf(" %s=%v", c.modules[j].cfg.Name, time.Unix(0, ns).Sub(t0).Seconds())
 			}
 		}
 		out = append(out, line)
