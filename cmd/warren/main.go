@@ -184,6 +184,7 @@ type warren struct {
 	app        *protocol.ApplicationContext
 	components []component
 	server     *httpapi.Server
+	state      *stateFile
 }
 
 // assemble configures every subsystem and lists them as components: storage,
@@ -213,14 +214,19 @@ func assemble(cfg *config.Config, log *zap.Logger, level *zap.AtomicLevel) (*war
 		return nil, err
 	}
 	w := &warren{app: app}
+	w.state = keepState(cfg, log.With(zap.String("type", "coordinator"), zap.String("name", "state")), st)
 	var scrape http.Handler // /metrics, which also reads the server's own collector
 	w.server = httpapi.New(httpapi.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel,
 		Metrics: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { scrape.ServeHTTP(rw, r) }),
 		Config:  cfg, Level: level, Log: coordinator("httpserver")})
 	scrape = metrics.Handler(metrics.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel, Log: log,
 		Collectors: []prometheus.Collector{st.Collector(), ev.Collector(), kafka.Collector(mods), w.server.Collector(),
-			nt.Collector()}})
+			nt.Collector(), w.state.collector()}})
 	w.components = []component{
+		// The state file first: restored before anything starts (by
+		// keepState), stopped last, so that its last snapshot is taken once
+		// nothing changes any more.
+		{"state", w.state.start, w.state.stop},
 		{"storage", st.Start, func() { st.Stop() }},
 		{"evaluator", ev.Start, func() { ev.Stop() }},
 		{"httpserver", w.server.Start, w.server.Stop},

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -46,7 +47,17 @@ type General struct {
 	PIDFile                  string
 	StdoutLogfile            string
 	AccessControlAllowOrigin string
+
+	// StateDir is Warren's state-dir: the folder of the state file, by default
+	// warren-state beside the PID file; empty turns the state file off.
+	StateDir string
+	// StateInterval is Warren's state-interval: how often the state file is
+	// written (and once more at stop).
+	StateInterval time.Duration
 }
+
+// DefaultStateDirName is the state folder's name beside the PID file.
+const DefaultStateDirName = "warren-state"
 
 // Zookeeper is [zookeeper], which Warren does not use: /v3/config shows it.
 type Zookeeper struct {
@@ -307,7 +318,8 @@ func (p *parser) names(section string) []string {
 
 // known are the keys of each section Warren reads; others get a warning.
 var known = map[string][]string{
-	"general":   {"pidfile", "stdout-logfile", "access-control-allow-origin", "env-var-prefix"},
+	"general": {"pidfile", "stdout-logfile", "access-control-allow-origin", "env-var-prefix", "state-dir",
+		"state-interval"},
 	"logging":   {"level", "filename", "maxsize", "maxbackups", "maxage", "use-localtime", "use-compression"},
 	"zookeeper": {"servers", "timeout", "root-path", "tls"},
 	"httpserver": {"address", "timeout", "tls", "mutating-routes", "mutating-token", "max-connections",
@@ -343,6 +355,11 @@ func Parse(v *viper.Viper) (*Config, error) {
 		PIDFile:                  p.str("general.pidfile", "burrow.pid"),
 		StdoutLogfile:            p.str("general.stdout-logfile", ""),
 		AccessControlAllowOrigin: p.str("general.access-control-allow-origin", ""),
+		StateInterval:            p.seconds("general.state-interval", 60),
+	}
+	c.General.StateDir = p.str("general.state-dir", filepath.Join(filepath.Dir(c.General.PIDFile), DefaultStateDirName))
+	if c.General.StateInterval <= 0 {
+		p.fail("general.state-interval", "must be positive")
 	}
 	c.Logging = Logging{
 		Level:          p.str("logging.level", "info"),

@@ -371,3 +371,24 @@ func contains(list []string, part string) bool {
 	}
 	return false
 }
+
+func TestStateDir(t *testing.T) {
+	for _, tt := range []struct{ conf, want string }{
+		{"", DefaultStateDirName},
+		{"[general]\npidfile = \"/var/run/warren/w.pid\"\n", "/var/run/warren/" + DefaultStateDirName},
+		{"[general]\nstate-dir = \"/data/state\"\n", "/data/state"},
+		{"[general]\nstate-dir = \"\"\n", ""},
+	} {
+		v, err := Read(write(t, t.TempDir(), "s.toml", tt.conf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := Parse(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.General.StateDir != tt.want || c.General.StateInterval != time.Minute {
+			t.Errorf("%q: state-dir %q every %v, want %q every minute", tt.conf, c.General.StateDir, c.General.StateInterval, tt.want)
+		}
+	}
+}
