@@ -209,7 +209,7 @@ func assemble(cfg *config.Config, log *zap.Logger, level *zap.AtomicLevel) (*war
 		return nil, err
 	}
 	nt, err := notifier.New(cfg.Notifiers, &ask.Client{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel},
-		coordinator("notifier"))
+		coordinator("notifier"), notifier.WithModuleLog(log))
 	if err != nil {
 		return nil, err
 	}

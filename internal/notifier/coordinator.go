@@ -35,6 +35,7 @@ type options struct {
 	delays  []time.Duration
 	workers int
 	modules map[string]Module
+	modLog  *zap.Logger
 }
 
 // Rand is a source of random numbers, such as *rand.Rand of math/rand/v2.
@@ -53,6 +54,11 @@ func withModules(m map[string]Module) Option { return func(o *options) { o.modul
 // WithIDs sets the generator of incident IDs; by default a random version 4
 // UUID. It is called from one goroutine.
 func WithIDs(f func() string) Option { return func(o *options) { o.ids = f } }
+
+// WithModuleLog sets the logger the modules' loggers derive from (with their
+// type, class and name), when the coordinator's own carries fields of its
+// own; the default is the coordinator's logger.
+func WithModuleLog(l *zap.Logger) Option { return func(o *options) { o.modLog = l } }
 
 // withRetryDelays sets the waits between attempts (1 s, 2 s, 4 s by default),
 // for tests that run in real time.
@@ -180,7 +186,11 @@ func (c *Coordinator) newModule(nc config.Notifier) (*module, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := c.log.With(zap.String("type", "module"), zap.String("coordinator", "notifier"),
+	base := c.log
+	if c.opts.modLog != nil {
+		base = c.opts.modLog
+	}
+	log := base.With(zap.String("type", "module"), zap.String("coordinator", "notifier"),
 		zap.String("class", nc.ClassName), zap.String("name", nc.Name))
 	if fake, ok := c.opts.modules[nc.Name]; ok {
 		m.mod = fake
