@@ -14,6 +14,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/warrenlag/warren/internal/throttle"
+
 	"github.com/warrenlag/warren/internal/ask"
 	"github.com/warrenlag/warren/internal/config"
 	"github.com/warrenlag/warren/protocol"
@@ -106,7 +108,7 @@ type Coordinator struct {
 	groups   map[groupKey]*group
 	schedule schedule
 	due      []evaluation
-	failures throttle
+	failures throttle.Log // at most one line per RefreshInterval
 }
 
 // evaluation is one scheduled evaluation of a group.
@@ -136,7 +138,7 @@ func New(cfg []config.Notifier, asker *ask.Client, log *zap.Logger, opts ...Opti
 	if log == nil {
 		log = zap.NewNop()
 	}
-	c := &Coordinator{log: log, ask: asker, groups: map[groupKey]*group{}}
+	c := &Coordinator{log: log, ask: asker, groups: map[groupKey]*group{}, failures: throttle.Log{Every: RefreshInterval}}
 	c.opts = options{delays: retryDelays, workers: evalWorkers, ids: newUUID}
 	for _, o := range opts {
 		o(&c.opts)
@@ -349,7 +351,7 @@ func (c *Coordinator) readGroups() {
 // time in (0, E] from now.
 func (c *Coordinator) applyGroups(res refreshResult, now time.Time) {
 	if res.err != nil {
-		c.failures.warn(c.log, now, "cannot read the group list from storage; trying again later", res.err)
+		c.failures.Warn(c.log, "cannot read the group list from storage; trying again later", zap.Error(res.err))
 		return
 	}
 	for k, g := range c.groups {
@@ -396,7 +398,7 @@ func (c *Coordinator) handle(r reply) {
 		return // forgotten meanwhile
 	}
 	if r.err != nil {
-		c.failures.warn(c.log, time.Now(), "cannot evaluate a group; trying again at its next evaluation", r.err,
+		c.failures.Warn(c.log, "cannot evaluate a group; trying again at its next evaluation", zap.Error(r.err),
 			zap.String("cluster", g.key.cluster), zap.String("group", g.key.group))
 		return
 	}
@@ -457,22 +459,4 @@ func newUUID() string {
 		out = append(out, hex[v>>4], hex[v&0x0f])
 	}
 	return string(out)
-}
-
-// throttle writes a repeated warning at most once per RefreshInterval, with
-// the number of the others. Used by one goroutine.
-type throttle struct {
-	last       time.Time
-	suppressed int
-}
-
-func (t *throttle) warn(log *zap.Logger, now time.Time, msg string, err error, fields ...zap.Field) {
-	if !t.last.IsZero() && now.Sub(t.last) < RefreshInterval {
-		t.suppressed++
-		return
-	}
-	if ce := log.Check(zap.WarnLevel, msg); ce != nil {
-		ce.Write(append(fields, zap.Error(err), zap.Int("suppressed", t.suppressed))...)
-	}
-	t.last, t.suppressed = now, 0
 }
