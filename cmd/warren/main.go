@@ -77,6 +77,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 		log.Warn(w)
 	}
 	fileBudget(cfg, log)
+	applyMemory(cfg.General, log)
 	if l.demo == nil && cfg.General.PIDFile != "" {
 		if err := writePID(cfg.General.PIDFile); err != nil {
 			fmt.Fprintln(stdout, err)
