@@ -73,7 +73,7 @@ func NewAdminSource(cfg config.Consumer, interval time.Duration, storage chan *p
 	if err != nil {
 		return nil, fmt.Errorf("consumer.%s: %w", cfg.Name, err)
 	}
-	a := &AdminSource{cfg: cfg, interval: interval, log: log, out: sender{ch: storage}, opts: opts,
+	a := &AdminSource{cfg: cfg, interval: interval, log: log, out: sender{ch: storage, orders: &orders{}}, opts: opts,
 		groups: map[string]*polledGroup{}, warnings: throttle{every: 30 * time.Second}}
 	if cfg.GroupAllowlist != "" {
 		a.allow = regexp.MustCompile(cfg.GroupAllowlist) // checked by config
