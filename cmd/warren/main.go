@@ -215,7 +215,7 @@ func assemble(cfg *config.Config, log *zap.Logger, level *zap.AtomicLevel) (*war
 		return nil, err
 	}
 	w := &warren{app: app}
-	w.state = keepState(cfg, log.With(zap.String("type", "coordinator"), zap.String("name", "state")), st)
+	w.state = keepState(cfg, log.With(zap.String("type", "coordinator"), zap.String("name", "state")), st, mods)
 	var scrape http.Handler // /metrics, which also reads the server's own collector
 	w.server = httpapi.New(httpapi.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel,
 		Metrics: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { scrape.ServeHTTP(rw, r) }),
@@ -224,14 +224,14 @@ func assemble(cfg *config.Config, log *zap.Logger, level *zap.AtomicLevel) (*war
 		Collectors: []prometheus.Collector{st.Collector(), ev.Collector(), kafka.Collector(mods), w.server.Collector(),
 			nt.Collector(), w.state.collector()}})
 	w.components = []component{
-		// The state file first: restored before anything starts (by
-		// keepState), stopped last, so that its last snapshot is taken once
-		// nothing changes any more.
-		{"state", w.state.start, w.state.stop},
 		{"storage", st.Start, func() { st.Stop() }},
 		{"evaluator", ev.Start, func() { ev.Stop() }},
 		{"httpserver", w.server.Start, w.server.Stop},
 		{"notifier", nt.Start, func() { nt.Stop() }},
+		// The state file, restored before anything started (by keepState),
+		// is stopped once the Kafka modules have stopped and while storage
+		// still runs, so that its last snapshot holds everything they read.
+		{"state", w.state.start, w.state.stop},
 	}
 	for _, m := range mods { // clusters, then consumers
 		w.components = append(w.components, component{m.Name, m.Module.Start, m.Module.Stop})
