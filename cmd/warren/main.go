@@ -77,6 +77,7 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 		log.Warn(w)
 	}
 	fileBudget(cfg, log)
+	applyMemory(cfg.General, log)
 	if l.demo == nil && cfg.General.PIDFile != "" {
 		if err := writePID(cfg.General.PIDFile); err != nil {
 			fmt.Fprintln(stdout, err)
@@ -184,6 +185,7 @@ type warren struct {
 	app        *protocol.ApplicationContext
 	components []component
 	server     *httpapi.Server
+	state      *stateFile
 }
 
 // assemble configures every subsystem and lists them as components: storage,
@@ -208,23 +210,28 @@ func assemble(cfg *config.Config, log *zap.Logger, level *zap.AtomicLevel) (*war
 		return nil, err
 	}
 	nt, err := notifier.New(cfg.Notifiers, &ask.Client{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel},
-		coordinator("notifier"))
+		coordinator("notifier"), notifier.WithModuleLog(log))
 	if err != nil {
 		return nil, err
 	}
 	w := &warren{app: app}
+	w.state = keepState(cfg, log.With(zap.String("type", "coordinator"), zap.String("name", "state")), st, mods)
 	var scrape http.Handler // /metrics, which also reads the server's own collector
 	w.server = httpapi.New(httpapi.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel,
 		Metrics: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { scrape.ServeHTTP(rw, r) }),
 		Config:  cfg, Level: level, Log: coordinator("httpserver")})
 	scrape = metrics.Handler(metrics.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel, Log: log,
 		Collectors: []prometheus.Collector{st.Collector(), ev.Collector(), kafka.Collector(mods), w.server.Collector(),
-			nt.Collector()}})
+			nt.Collector(), w.state.collector()}})
 	w.components = []component{
 		{"storage", st.Start, func() { st.Stop() }},
 		{"evaluator", ev.Start, func() { ev.Stop() }},
 		{"httpserver", w.server.Start, w.server.Stop},
 		{"notifier", nt.Start, func() { nt.Stop() }},
+		// The state file, restored before anything started (by keepState),
+		// is stopped once the Kafka modules have stopped and while storage
+		// still runs, so that its last snapshot holds everything they read.
+		{"state", w.state.start, w.state.stop},
 	}
 	for _, m := range mods { // clusters, then consumers
 		w.components = append(w.components, component{m.Name, m.Module.Start, m.Module.Stop})

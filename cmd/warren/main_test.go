@@ -156,6 +156,32 @@ func poll(t *testing.T, url string, within time.Duration, check func(status int,
 	return ""
 }
 
+// comparable is a /lag body without what moves with the clock (the reasons'
+// seconds and the lag in time), for comparing two answers taken apart.
+func comparable(t *testing.T, body []byte) string {
+	t.Helper()
+	var v struct {
+		Status struct {
+			Status     string `json:"status"`
+			Complete   any    `json:"complete"`
+			TotalLag   any    `json:"totallag"`
+			Partitions []struct {
+				Topic      string `json:"topic"`
+				Partition  int    `json:"partition"`
+				Status     string `json:"status"`
+				Start      any    `json:"start"`
+				End        any    `json:"end"`
+				CurrentLag any    `json:"current_lag"`
+			} `json:"partitions"`
+		} `json:"status"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatalf("%v: %s", err, body)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
 // waitTick paces a polling loop over something a separate process does.
 func waitTick() { <-time.After(200 * time.Millisecond) }
 
@@ -250,6 +276,110 @@ address = "127.0.0.1:0"
 		if _, err := os.Stat(filepath.Join(dir, "warren.pid")); err == nil {
 			t.Error("PID file left behind")
 		}
+	})
+
+	t.Run("state across restarts", func(t *testing.T) {
+		kf, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "orders"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer kf.Close()
+		cl, err := kgo.NewClient(kgo.SeedBrokers(kf.ListenAddrs()...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		adm := kadm.NewClient(cl)
+		for i := range 40 { // log ends at 20 in each partition
+			if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: "orders", Partition: int32(i % 2)}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		commit := func(group string, at int64) {
+			t.Helper()
+			o := kadm.Offsets{}
+			o.Add(kadm.Offset{Topic: "orders", Partition: 0, At: at, LeaderEpoch: -1})
+			o.Add(kadm.Offset{Topic: "orders", Partition: 1, At: at / 2, LeaderEpoch: -1})
+			if _, err := adm.CommitOffsets(context.Background(), group, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dir := t.TempDir()
+		conf := `[general]
+pidfile = "warren.pid"
+state-interval = 1
+[cluster.local]
+class-name = "kafka"
+servers = ["` + kf.ListenAddrs()[0] + `"]
+offset-refresh = 1
+[consumer.local]
+class-name = "kafka"
+cluster = "local"
+servers = ["` + kf.ListenAddrs()[0] + `"]
+[httpserver.default]
+address = "127.0.0.1:0"
+`
+		if err := os.WriteFile(filepath.Join(dir, "burrow.toml"), []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for at := int64(1); at <= 12; at++ {
+			commit("app", at)
+			commit("batch", 2*at)
+		}
+		cmd, addr, stderr := started(t, bin, dir, nil, "--config-dir", dir)
+		base := "http://" + addr
+		waitFor(t, base+"/v3/kafka/local/consumer/batch/lag", func(s int, b string) bool {
+			return s == 200 && strings.Contains(b, `"end":{"offset":24,`)
+		})
+		lags := func(base string) map[string]string {
+			out := map[string]string{}
+			for _, g := range []string{"app", "batch"} {
+				resp, err := http.Get(base + "/v3/kafka/local/consumer/" + g + "/lag")
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				out[g] = comparable(t, b)
+			}
+			return out
+		}
+		waitFor(t, base+"/v3/kafka/local/consumer/app/lag", func(s int, b string) bool {
+			return s == 200 && strings.Contains(b, `"end":{"offset":12,`)
+		})
+		before := lags(base)
+		stop(t, cmd, stderr)
+		if _, err := os.Stat(filepath.Join(dir, "warren-state", "warren.state")); err != nil {
+			t.Fatalf("no state file after a stop: %v", err)
+		}
+
+		// Restarted: the first answers after READY are those before the stop.
+		cmd, addr, stderr = started(t, bin, dir, nil, "--config-dir", dir)
+		base = "http://" + addr
+		waitFor(t, base+"/burrow/admin/ready", func(s int, b string) bool { return s == 200 })
+		if after := lags(base); after["app"] != before["app"] || after["batch"] != before["batch"] {
+			t.Errorf("after a restart:\n%v\nbefore:\n%v", after, before)
+		}
+		// kill -9 while commits come in; more commits while it is down: after
+		// the next start, every one of them is visible.
+		waitFor(t, base+"/metrics", func(s int, b string) bool {
+			return strings.Contains(b, "warren_state_writes_total 1") ||
+				strings.Contains(b, "warren_state_writes_total 2") || strings.Contains(b, "warren_state_writes_total 3")
+		})
+		commit("app", 15)
+		cmd.Process.Kill()
+		cmd.Wait()
+		commit("app", 18)
+		commit("batch", 30)
+		cmd, addr, stderr = started(t, bin, dir, nil, "--config-dir", dir)
+		base = "http://" + addr
+		waitFor(t, base+"/v3/kafka/local/consumer/app/lag", func(s int, b string) bool {
+			return s == 200 && strings.Contains(b, `"end":{"offset":18,`)
+		})
+		waitFor(t, base+"/v3/kafka/local/consumer/batch/lag", func(s int, b string) bool {
+			return s == 200 && strings.Contains(b, `"end":{"offset":30,`)
+		})
+		stop(t, cmd, stderr)
 	})
 
 	t.Run("http notifier against kfake", func(t *testing.T) {

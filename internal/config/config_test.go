@@ -371,3 +371,66 @@ func contains(list []string, part string) bool {
 	}
 	return false
 }
+
+func TestStateDir(t *testing.T) {
+	for _, tt := range []struct{ conf, want string }{
+		{"", DefaultStateDirName},
+		{"[general]\npidfile = \"/var/run/warren/w.pid\"\n", "/var/run/warren/" + DefaultStateDirName},
+		{"[general]\nstate-dir = \"/data/state\"\n", "/data/state"},
+		{"[general]\nstate-dir = \"\"\n", ""},
+	} {
+		v, err := Read(write(t, t.TempDir(), "s.toml", tt.conf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := Parse(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.General.StateDir != tt.want || c.General.StateInterval != time.Minute {
+			t.Errorf("%q: state-dir %q every %v, want %q every minute", tt.conf, c.General.StateDir, c.General.StateInterval, tt.want)
+		}
+	}
+}
+
+func TestMemoryKeys(t *testing.T) {
+	cases := []struct {
+		body      string
+		gcPercent int
+		limit     int64
+		err       string
+	}{
+		{body: ``, gcPercent: DefaultGCPercent, limit: MemoryLimitAuto},
+		{body: `gc-percent = 100`, gcPercent: 100, limit: MemoryLimitAuto},
+		{body: `gc-percent = "50"
+memory-limit = "off"`, gcPercent: 50, limit: 0},
+		{body: `memory-limit = " Auto "`, gcPercent: DefaultGCPercent, limit: MemoryLimitAuto},
+		{body: `memory-limit = 2048`, gcPercent: DefaultGCPercent, limit: 2048 << 20},
+		{body: `memory-limit = "512"`, gcPercent: DefaultGCPercent, limit: 512 << 20},
+		{body: `gc-percent = 0`, err: "general.gc-percent: must be positive"},
+		{body: `memory-limit = 0`, err: "general.memory-limit: not \"auto\""},
+		{body: `memory-limit = "2GB"`, err: "general.memory-limit: not \"auto\""},
+	}
+	for _, c := range cases {
+		path := write(t, t.TempDir(), "burrow.toml", "[general]\n"+c.body+"\n")
+		v, err := Read(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := Parse(v)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%q: error %v, want %q", c.body, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", c.body, err)
+			continue
+		}
+		if cfg.General.GCPercent != c.gcPercent || cfg.General.MemoryLimit != c.limit {
+			t.Errorf("%q: gc-percent %d, memory-limit %d; want %d, %d", c.body, cfg.General.GCPercent,
+				cfg.General.MemoryLimit, c.gcPercent, c.limit)
+		}
+	}
+}

@@ -110,6 +110,7 @@ func (d *Demo) Config() *viper.Viper {
 	v := viper.New()
 	servers := d.Cluster.ListenAddrs()
 	v.SetDefault("general.pidfile", "")
+	v.SetDefault("general.state-dir", "") // the demo's cluster lives and dies with the process
 	v.SetDefault("cluster.local.class-name", "kafka")
 	v.SetDefault("cluster.local.servers", servers)
 	v.SetDefault("cluster.local.offset-refresh", d.opts.Refresh)

@@ -24,7 +24,8 @@ import (
 // cannot be read. Every poll, a changed offset is sent as a commit; an unchanged
 // one is sent again only while the group has members, so that a live consumer
 // that does not move looks stuck and one that left looks stopped. Commits are
-// stamped with the time they were observed; their Order is the poll number.
+// stamped with the time they were observed; their Order is the poll's time in
+// Unix milliseconds, kept rising.
 type AdminSource struct {
 	cfg      config.Consumer
 	interval time.Duration
@@ -38,6 +39,7 @@ type AdminSource struct {
 	bg          background
 
 	polls    int64
+	order    int64 // the Order of the last poll's commits
 	groups   map[string]*polledGroup
 	warnings throttle
 
@@ -71,7 +73,7 @@ func NewAdminSource(cfg config.Consumer, interval time.Duration, storage chan *p
 	if err != nil {
 		return nil, fmt.Errorf("consumer.%s: %w", cfg.Name, err)
 	}
-	a := &AdminSource{cfg: cfg, interval: interval, log: log, out: sender{ch: storage}, opts: opts,
+	a := &AdminSource{cfg: cfg, interval: interval, log: log, out: sender{ch: storage, orders: &orders{}}, opts: opts,
 		groups: map[string]*polledGroup{}, warnings: throttle{every: 30 * time.Second}}
 	if cfg.GroupAllowlist != "" {
 		a.allow = regexp.MustCompile(cfg.GroupAllowlist) // checked by config
@@ -191,6 +193,10 @@ func (a *AdminSource) Poll(ctx context.Context) {
 	fetched := a.fetchOffsets(ctx, names)
 	a.polls++
 	now := time.Now().UnixMilli()
+	// The poll's Order is its time, kept rising: unlike a poll number it
+	// stays above the Orders of commits restored from the state file after a
+	// restart, so storage files new commits as newer.
+	a.order = max(a.order+1, now)
 	for _, name := range names {
 		d, described := described[name]
 		members := -1 // unknown
@@ -241,7 +247,7 @@ func (a *AdminSource) forget(ctx context.Context, listed kadm.ListedGroups) bool
 // group is live. It reports false when shutting down.
 func (a *AdminSource) commits(ctx context.Context, group string, g *polledGroup, topics []kmsg.OffsetFetchResponseGroupTopic, live bool, now int64) bool {
 	if g.offsets == nil {
-		g.offsets = make(map[string][]int64, len(topics))
+		g.offsets = a.stored(ctx, group, len(topics))
 	}
 	for _, t := range topics {
 		last := g.offsets[t.Topic]
@@ -263,7 +269,7 @@ func (a *AdminSource) commits(ctx context.Context, group string, g *polledGroup,
 			r := &slab[i]
 			*r = protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOffset,
 				Cluster: a.cfg.Cluster, Group: group, Topic: t.Topic, Partition: p.Partition,
-				Offset: p.Offset, Order: a.polls, Timestamp: now}
+				Offset: p.Offset, Order: a.order, Timestamp: now}
 			if !a.out.send(ctx, r) {
 				g.offsets[t.Topic] = last
 				return false
@@ -273,6 +279,37 @@ func (a *AdminSource) commits(ctx context.Context, group string, g *polledGroup,
 	}
 	return true
 }
+
+// stored returns the newest commit storage holds for each partition of a
+// group this source sees for the first time: after a restart that restored
+// storage from the state file, an unchanged offset of a group without members
+// is then not sent again, which would make a stopped group look stalled.
+func (a *AdminSource) stored(ctx context.Context, group string, n int) map[string][]int64 {
+	out := make(map[string][]int64, n)
+	v, ok, err := a.out.ask(ctx, &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumer,
+		Cluster: a.cfg.Cluster, Group: group}, storedWait)
+	topics, _ := v.(protocol.ConsumerTopics)
+	if err != nil || !ok {
+		return out
+	}
+	for name, parts := range topics {
+		last := make([]int64, len(parts))
+		for i, p := range parts {
+			last[i] = -1
+			for j := len(p.Offsets) - 1; j >= 0; j-- {
+				if o := p.Offsets[j]; o != nil {
+					last[i] = o.Offset
+					break
+				}
+			}
+		}
+		out[name] = last
+	}
+	return out
+}
+
+// storedWait bounds the wait for storage's answer to stored.
+const storedWait = 10 * time.Second
 
 // maxPartition bounds the partition ids the admin source keeps state for.
 const maxPartition = 1 << 20

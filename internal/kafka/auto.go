@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,6 +34,13 @@ type autoSource struct {
 	onAdmin  atomic.Bool
 	switches atomic.Uint64
 	warnings throttle
+
+	// mu is held while switching sources, and by save, so that a snapshot
+	// sees one source and its own Orders base.
+	mu sync.Mutex
+	// resumeAdmin: restored from a snapshot taken on the admin API, Start
+	// starts on it; started: Start has run.
+	resumeAdmin, started bool
 }
 
 func newAutoSource(cfg config.Consumer, poll time.Duration, storage chan *protocol.StorageRequest, log *zap.Logger, opts []Opt) (*autoSource, error) {
@@ -50,13 +58,21 @@ func newAutoSource(cfg config.Consumer, poll time.Duration, storage chan *protoc
 		warnings: throttle{every: 5 * time.Minute}}, nil
 }
 
+// Start starts on the offsets topic, or on the admin API when the topic cannot
+// be read or when the module was restored from a snapshot taken on the admin
+// API (the topic comes back at a probe).
 func (a *autoSource) Start() error {
-	err := a.topic.Start()
-	if errors.Is(err, ErrNoOffsetsTopic) {
+	a.mu.Lock()
+	a.started = true
+	var err error
+	if a.resumeAdmin {
+		a.log.Info("the snapshot was taken while reading the admin API: starting on it")
+		err = a.startAdmin()
+	} else if err = a.topic.Start(); errors.Is(err, ErrNoOffsetsTopic) {
 		a.log.Info("the offsets topic cannot be read; reading committed offsets through the admin API instead", zap.Error(err))
-		err = a.admin.Start()
-		a.onAdmin.Store(err == nil)
+		err = a.startAdmin()
 	}
+	a.mu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -68,6 +84,15 @@ func (a *autoSource) Start() error {
 	}
 	a.bg.start(a.watch)
 	return nil
+}
+
+// startAdmin starts the admin API, its Orders above every one placed (or
+// restored).
+func (a *autoSource) startAdmin() error {
+	a.orders.next()
+	err := a.admin.Start()
+	a.onAdmin.Store(err == nil)
+	return err
 }
 
 func (a *autoSource) Stop() {
@@ -125,10 +150,12 @@ func (a *autoSource) toAdmin() {
 		return
 	}
 	_, since, errs := a.topic.health.unreadable()
+	a.mu.Lock()
 	a.topic.Stop()
 	a.orders.next()
 	a.admin.run()
 	a.onAdmin.Store(true)
+	a.mu.Unlock()
 	a.switches.Add(1)
 	a.log.Warn("the offsets topic has been unreadable too long: reading committed offsets through the admin API until it can be read",
 		zap.Duration("unreadable_for", time.Since(since)), zap.Uint64("errors", errs))
@@ -146,8 +173,12 @@ func (a *autoSource) toTopic(ctx context.Context) {
 		return
 	}
 	a.admin.finish(ctx)
+	a.mu.Lock()
 	a.orders.next()
-	if err := a.topic.resume(ends); err != nil {
+	err = a.topic.resume(ends)
+	a.onAdmin.Store(err != nil)
+	a.mu.Unlock()
+	if err != nil {
 		a.log.Error("cannot read the offsets topic again; staying on the admin API", zap.Error(err))
 		if err := a.admin.Start(); err != nil {
 			a.log.Error("cannot restart the admin API source", zap.Error(err))
@@ -155,7 +186,6 @@ func (a *autoSource) toTopic(ctx context.Context) {
 		return
 	}
 	a.topic.health.ok()
-	a.onAdmin.Store(false)
 	a.switches.Add(1)
 	a.log.Info("reading committed offsets from the offsets topic again")
 }
@@ -186,3 +216,13 @@ func (o *orders) place(r *protocol.StorageRequest) {
 // as sources number from 0 up; it runs between stopping one source and
 // starting the other.
 func (o *orders) next() { o.base.Store(o.max.Load() + 1) }
+
+// resume restores saved Orders before the module starts: the base its topic
+// readers used, so that the records they read again keep their Orders and
+// storage drops them as duplicates, and a highest Order placed restartGap
+// above the saved one, so that a switch (next) goes above whatever storage
+// holds.
+func (o *orders) resume(sv *saved) {
+	o.base.Store(sv.base)
+	o.max.Store(max(sv.max, -1) + restartGap)
+}

@@ -7,11 +7,9 @@ package kafka
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -21,6 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/warrenlag/warren/internal/config"
+	"github.com/warrenlag/warren/internal/tlsconf"
 	"github.com/warrenlag/warren/protocol"
 )
 
@@ -43,7 +42,7 @@ func ClientOptions(servers []string, p *config.ClientProfile) ([]kgo.Opt, error)
 		opts = append(opts, kgo.RequestTimeoutOverhead(p.ReadTimeout))
 	}
 	if p.TLS != nil {
-		tc, err := tlsConfig(p.TLS)
+		tc, err := tlsconf.Files(p.TLS.CAFile, p.TLS.CertFile, p.TLS.KeyFile, p.TLS.NoVerify)
 		if err != nil {
 			return nil, err
 		}
@@ -63,29 +62,6 @@ func ClientOptions(servers []string, p *config.ClientProfile) ([]kgo.Opt, error)
 		}
 	}
 	return opts, nil
-}
-
-func tlsConfig(t *config.TLS) (*tls.Config, error) {
-	tc := &tls.Config{InsecureSkipVerify: t.NoVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // the operator's choice
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("cannot read TLS CA file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("TLS CA file %s holds no certificate", t.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if t.CertFile != "" && t.KeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("cannot read TLS certificate or key file: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	return tc, nil
 }
 
 // connect creates a client and checks that the cluster answers, within

@@ -58,7 +58,7 @@ func TestTLSProfileErrors(t *testing.T) {
 		want string
 	}{
 		{config.TLS{CAFile: filepath.Join(dir, "missing.pem")}, "cannot read TLS CA file"},
-		{config.TLS{CAFile: notPEM}, "holds no certificate"},
+		{config.TLS{CAFile: notPEM}, "no PEM certificate found"},
 		{config.TLS{CertFile: notPEM, KeyFile: notPEM}, "cannot read TLS certificate or key file"},
 	} {
 		_, err := ClientOptions([]string{"k:9092"}, &config.ClientProfile{TLS: &tt.tls})

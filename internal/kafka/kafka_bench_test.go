@@ -93,42 +93,62 @@ func newBenchStorage(b *testing.B) chan *protocol.StorageRequest {
 	return e.storage
 }
 
-// BenchmarkAdminPoll is one poll of the admin source over 200 groups of 500
-// partitions (100,000 offsets) in kfake, every offset new to the source.
+// BenchmarkAdminPoll is one poll of the admin source over groups of 10 topics
+// in kfake, every offset new to the source (as after a start or a switch of
+// offsets-source auto), the groups without members. It reports the requests
+// storage took per poll.
 func BenchmarkAdminPoll(b *testing.B) {
-	e, a := setupPoll(b)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		a.groups = map[string]*polledGroup{} // every offset is new again
-		a.Poll(ctx)
-	}
-	if g := e.group(b, "group-199"); g == nil || len(g) != 10 {
-		b.Fatalf("group-199: %d topics", len(g))
+	for _, size := range []struct{ groups, partitions int }{{200, 500}, {1000, 1000}} {
+		b.Run(fmt.Sprintf("groups=%d/partitions=%d", size.groups, size.partitions), func(b *testing.B) {
+			e, a := setupPoll(b, size.groups, size.partitions/10)
+			ctx := context.Background()
+			before := storageRequests(b, e)
+			b.ReportAllocs()
+			for b.Loop() {
+				a.groups = map[string]*polledGroup{} // every offset is new again
+				a.Poll(ctx)
+			}
+			b.ReportMetric(float64(storageRequests(b, e)-before)/float64(b.N), "storage-requests/op")
+			last := fmt.Sprintf("group-%03d", size.groups-1)
+			if g := e.group(b, last); g == nil || len(g) != 10 {
+				b.Fatalf("%s: %d topics", last, len(g))
+			}
+		})
 	}
 }
 
-// setupPoll commits offsets of 200 groups over 10 topics of 50 partitions and
-// starts the cluster module and an admin source.
-func setupPoll(b testing.TB) (*env, *AdminSource) {
+// storageRequests returns how many requests storage has taken so far.
+func storageRequests(b *testing.B, e *env) uint64 {
+	b.Helper()
+	reqs, _ := e.sc.Stats()
+	n := uint64(0)
+	for _, v := range reqs {
+		n += v
+	}
+	return n
+}
+
+// setupPoll commits offsets of groups over 10 topics of perTopic partitions
+// and starts the cluster module and an admin source.
+func setupPoll(b testing.TB, groups, perTopic int) (*env, *AdminSource) {
 	var topics []string
 	for t := range 10 {
 		topics = append(topics, fmt.Sprintf("topic-%d", t))
 	}
 	e := newEnv(b, topics...)
 	for _, t := range topics {
-		if err := e.kf.CreateTopic(t+"-big", 50, nil); err != nil {
+		if err := e.kf.CreateTopic(t+"-big", int32(perTopic), nil); err != nil {
 			b.Fatal(err)
 		}
 	}
 	ctx := context.Background()
 	offsets := kadm.Offsets{}
 	for _, t := range topics {
-		for p := range int32(50) {
+		for p := range int32(perTopic) {
 			offsets.Add(kadm.Offset{Topic: t + "-big", Partition: p, At: int64(p) + 1, LeaderEpoch: -1})
 		}
 	}
-	for g := range 200 {
+	for g := range groups {
 		if _, err := e.adm.CommitOffsets(ctx, fmt.Sprintf("group-%03d", g), offsets); err != nil {
 			b.Fatal(err)
 		}

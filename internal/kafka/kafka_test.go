@@ -29,6 +29,7 @@ type env struct {
 	storage  chan *protocol.StorageRequest
 	producer *kgo.Client
 	adm      *kadm.Client
+	sc       *storage.Coordinator
 }
 
 func newEnv(t testing.TB, topics ...string) *env {
@@ -53,7 +54,7 @@ func newEnv(t testing.TB, topics ...string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(producer.Close)
-	return &env{kf: kf, storage: ch, producer: producer, adm: kadm.NewClient(producer)}
+	return &env{kf: kf, storage: ch, producer: producer, adm: kadm.NewClient(producer), sc: sc}
 }
 
 // produce writes n records to topic partition p.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,7 +41,12 @@ type TopicSource struct {
 	health   health
 	warnings throttle
 
-	// Records counts the records read; Errors the fetch errors.
+	pmu   sync.Mutex
+	pos   *positions // of the readers running or last run; nil before
+	saved *saved     // restored, for the next Start
+
+	// Records counts the records read (their requests handed to storage);
+	// Errors the fetch errors.
 	Records atomic.Uint64
 	Errors  atomic.Uint64
 }
@@ -97,35 +103,57 @@ func (s *TopicSource) Start() error {
 		return fmt.Errorf("consumer.%s: %w: %s: %v", s.cfg.Name, ErrNoOffsetsTopic, topic, err)
 	}
 
-	live := map[int32]kgo.Offset{}
-	backfill := map[int32]kgo.Offset{}
-	until := map[int32]int64{}
+	saved := s.takeSaved()
+	live, backfill, until := map[int32]int64{}, map[int32]int64{}, map[int32]int64{}
+	var resumed int
+	var outOfRange []int32
 	for p, o := range starts[topic] {
+		end := ends[topic][p].Offset
+		if at, ok := saved[p]; ok {
+			if at >= o.Offset && at <= end {
+				live[p] = at
+				resumed++
+				continue
+			}
+			outOfRange = append(outOfRange, p)
+		}
 		if !s.cfg.StartLatest {
-			live[p] = kgo.NewOffset().At(o.Offset)
+			live[p] = o.Offset
 			continue
 		}
-		end := ends[topic][p].Offset
-		live[p] = kgo.NewOffset().At(end)
+		live[p] = end
 		if s.cfg.BackfillEarliest && end > o.Offset {
-			backfill[p] = kgo.NewOffset().At(o.Offset)
+			backfill[p] = o.Offset
 			until[p] = end
 		}
+	}
+	if saved != nil {
+		s.log.Info("resuming the offsets topic from the saved positions", zap.Int("partitions", resumed),
+			zap.Int("saved", len(saved)))
+	}
+	if len(outOfRange) > 0 {
+		slices.Sort(outOfRange)
+		s.log.Warn("saved positions outside the offsets topic's partitions (records deleted by retention, or the topic recreated): those partitions start by the start rule",
+			zap.Int32s("partitions", outOfRange))
 	}
 	return s.run(live, backfill, until)
 }
 
 // run starts the readers: live ones from the given offsets, and, if any,
-// backfill ones up to until.
-func (s *TopicSource) run(live, backfill map[int32]kgo.Offset, until map[int32]int64) error {
+// backfill ones up to until. Their positions start at those offsets.
+func (s *TopicSource) run(live, backfill, until map[int32]int64) error {
+	pos := newPositions(s.baseOrder(), live, backfill)
+	s.pmu.Lock()
+	s.pos = pos
+	s.pmu.Unlock()
 	ctx, stop := context.WithCancel(context.Background())
 	s.cancel = stop
-	if err := s.reader(ctx, live, nil); err != nil {
+	if err := s.reader(ctx, live, nil, pos); err != nil {
 		s.Stop()
 		return err
 	}
 	if len(backfill) > 0 {
-		if err := s.reader(ctx, backfill, until); err != nil {
+		if err := s.reader(ctx, backfill, until, pos); err != nil {
 			s.Stop()
 			return err
 		}
@@ -138,18 +166,19 @@ func (s *TopicSource) run(live, backfill map[int32]kgo.Offset, until map[int32]i
 // resume starts reading again from ends, each partition's end offset when the
 // topic was last probed: what came before was read through the admin API.
 func (s *TopicSource) resume(ends map[int32]int64) error {
-	live := make(map[int32]kgo.Offset, len(ends))
-	for p, o := range ends {
-		live[p] = kgo.NewOffset().At(o)
-	}
-	return s.run(live, nil, nil)
+	return s.run(ends, nil, nil)
 }
 
-// reader starts one client reading the given partitions. With until, it reads
-// each partition up to that offset and then stops reading it.
-func (s *TopicSource) reader(ctx context.Context, from map[int32]kgo.Offset, until map[int32]int64) error {
+// reader starts one client reading the given partitions from the given
+// offsets. With until, it is a backfill reader: it reads each partition up to
+// that offset and then stops reading it.
+func (s *TopicSource) reader(ctx context.Context, from, until map[int32]int64, pos *positions) error {
+	at := make(map[int32]kgo.Offset, len(from))
+	for p, o := range from {
+		at[p] = kgo.NewOffset().At(o)
+	}
 	opts := append(append([]kgo.Opt{}, s.opts...),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{s.cfg.OffsetsTopic: from}),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{s.cfg.OffsetsTopic: at}),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), // a position out of range starts over
 		kgo.FetchMaxWait(time.Second))
 	cl, err := kgo.NewClient(opts...)
@@ -160,15 +189,16 @@ func (s *TopicSource) reader(ctx context.Context, from map[int32]kgo.Offset, unt
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.read(ctx, cl, until)
+		s.read(ctx, cl, until, pos)
 	}()
 	return nil
 }
 
-func (s *TopicSource) read(ctx context.Context, cl *kgo.Client, until map[int32]int64) {
+func (s *TopicSource) read(ctx context.Context, cl *kgo.Client, until map[int32]int64, pos *positions) {
 	topic := s.cfg.OffsetsTopic
 	progress := "burrow-" + s.cfg.Name
-	emit := func(r *protocol.StorageRequest) { s.out.send(ctx, r) }
+	handed := true // whether every request of the record was handed to storage
+	emit := func(r *protocol.StorageRequest) { handed = s.out.send(ctx, r) && handed }
 	left := len(until)
 	wait := backoff{first: s.timing.backoffFirst, limit: s.timing.backoffLimit}
 	for ctx.Err() == nil {
@@ -183,25 +213,46 @@ func (s *TopicSource) read(ctx context.Context, cl *kgo.Client, until map[int32]
 		}
 		now := time.Now().Unix() * 1000 // whole seconds, as the original stamps its progress
 		fs.EachRecord(func(rec *kgo.Record) {
+			at := pos.of(rec.Partition)
+			last := false // the backfill of the partition ends with this record
 			if until != nil {
 				end, ok := until[rec.Partition]
-				if !ok || rec.Offset >= end {
+				if !ok {
 					return
 				}
 				if rec.Offset >= end-1 {
 					delete(until, rec.Partition)
 					left--
 					cl.PauseFetchPartitions(map[string][]int32{topic: {rec.Partition}})
+					if rec.Offset >= end { // the live reader reads it
+						at.backfilled()
+						return
+					}
+					last = true
 				}
 			}
-			s.Records.Add(1)
 			// Warren's own progress, as the group burrow-<module name>.
-			s.out.send(ctx, &protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOffset,
+			handed = true
+			emit(&protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOffset,
 				Cluster: s.cfg.Cluster, Group: progress, Topic: topic, Partition: rec.Partition,
 				Offset: rec.Offset + 1, Order: rec.Offset, Timestamp: now})
 			if why, detail := s.dec.decode(rec.Key, rec.Value, rec.Offset, emit); why != skipNone {
 				s.skipped(why, detail, rec)
 			}
+			if !handed { // stopping: the record counts as not read
+				return
+			}
+			// Read only now that storage holds its requests: a snapshot of
+			// the positions is never ahead of storage's.
+			switch {
+			case last:
+				at.backfilled()
+			case until != nil:
+				at.backfill.Store(rec.Offset + 1)
+			default:
+				at.next.Store(rec.Offset + 1)
+			}
+			s.Records.Add(1)
 		})
 		if until != nil && left == 0 {
 			s.log.Info("backfill done")

@@ -14,6 +14,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/warrenlag/warren/internal/throttle"
+
 	"github.com/warrenlag/warren/internal/ask"
 	"github.com/warrenlag/warren/internal/config"
 	"github.com/warrenlag/warren/protocol"
@@ -35,6 +37,7 @@ type options struct {
 	delays  []time.Duration
 	workers int
 	modules map[string]Module
+	modLog  *zap.Logger
 }
 
 // Rand is a source of random numbers, such as *rand.Rand of math/rand/v2.
@@ -53,6 +56,11 @@ func withModules(m map[string]Module) Option { return func(o *options) { o.modul
 // WithIDs sets the generator of incident IDs; by default a random version 4
 // UUID. It is called from one goroutine.
 func WithIDs(f func() string) Option { return func(o *options) { o.ids = f } }
+
+// WithModuleLog sets the logger the modules' loggers derive from (with their
+// type, class and name), when the coordinator's own carries fields of its
+// own; the default is the coordinator's logger.
+func WithModuleLog(l *zap.Logger) Option { return func(o *options) { o.modLog = l } }
 
 // withRetryDelays sets the waits between attempts (1 s, 2 s, 4 s by default),
 // for tests that run in real time.
@@ -110,7 +118,7 @@ type Coordinator struct {
 	groups   map[groupKey]*group
 	schedule schedule
 	due      []evaluation
-	failures throttle
+	failures throttle.Log // at most one line per RefreshInterval
 }
 
 // evaluation is one scheduled evaluation of a group.
@@ -140,7 +148,8 @@ func New(cfg []config.Notifier, asker *ask.Client, log *zap.Logger, opts ...Opti
 	if log == nil {
 		log = zap.NewNop()
 	}
-	c := &Coordinator{log: log, ask: asker, groups: map[groupKey]*group{}, snaps: make(chan chan *incidents)}
+	c := &Coordinator{log: log, ask: asker, groups: map[groupKey]*group{}, snaps: make(chan chan *incidents),
+		failures: throttle.Log{Every: RefreshInterval}}
 	c.opts = options{delays: retryDelays, workers: evalWorkers, ids: newUUID}
 	for _, o := range opts {
 		o(&c.opts)
@@ -190,7 +199,11 @@ func (c *Coordinator) newModule(nc config.Notifier) (*module, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := c.log.With(zap.String("type", "module"), zap.String("coordinator", "notifier"),
+	base := c.log
+	if c.opts.modLog != nil {
+		base = c.opts.modLog
+	}
+	log := base.With(zap.String("type", "module"), zap.String("coordinator", "notifier"),
 		zap.String("class", nc.ClassName), zap.String("name", nc.Name))
 	if fake, ok := c.opts.modules[nc.Name]; ok {
 		m.mod = fake
@@ -361,7 +374,7 @@ func (c *Coordinator) readGroups() {
 // scheduled the same way; those not listed are forgotten like any other.
 func (c *Coordinator) applyGroups(res refreshResult, now time.Time) {
 	if res.err != nil {
-		c.failures.warn(c.log, now, "cannot read the group list from storage; trying again later", res.err)
+		c.failures.Warn(c.log, "cannot read the group list from storage; trying again later", zap.Error(res.err))
 		return
 	}
 	for k, g := range c.groups {
@@ -419,7 +432,7 @@ func (c *Coordinator) handle(r reply) {
 		return // forgotten meanwhile
 	}
 	if r.err != nil {
-		c.failures.warn(c.log, time.Now(), "cannot evaluate a group; trying again at its next evaluation", r.err,
+		c.failures.Warn(c.log, "cannot evaluate a group; trying again at its next evaluation", zap.Error(r.err),
 			zap.String("cluster", g.key.cluster), zap.String("group", g.key.group))
 		return
 	}
@@ -480,22 +493,4 @@ func newUUID() string {
 		out = append(out, hex[v>>4], hex[v&0x0f])
 	}
 	return string(out)
-}
-
-// throttle writes a repeated warning at most once per RefreshInterval, with
-// the number of the others. Used by one goroutine.
-type throttle struct {
-	last       time.Time
-	suppressed int
-}
-
-func (t *throttle) warn(log *zap.Logger, now time.Time, msg string, err error, fields ...zap.Field) {
-	if !t.last.IsZero() && now.Sub(t.last) < RefreshInterval {
-		t.suppressed++
-		return
-	}
-	if ce := log.Check(zap.WarnLevel, msg); ce != nil {
-		ce.Write(append(fields, zap.Error(err), zap.Int("suppressed", t.suppressed))...)
-	}
-	t.last, t.suppressed = now, 0
 }

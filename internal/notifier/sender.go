@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/warrenlag/warren/internal/throttle"
 )
 
 // The results of a notification, the result label of the metrics.
@@ -65,6 +67,8 @@ type sender struct {
 	counts *counts
 	delays []time.Duration
 
+	failures throttle.Log // the log lines of failed sends
+
 	ctx    context.Context // cancelled when Stop gives up on sends under way
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -77,10 +81,14 @@ type sender struct {
 }
 
 func newSender(name string, mod Module, log *zap.Logger, c *counts, delays []time.Duration) *sender {
-	s := &sender{name: name, mod: mod, log: log, counts: c, delays: delays, slots: map[groupKey]*slot{}}
+	s := &sender{name: name, mod: mod, log: log, counts: c, delays: delays, slots: map[groupKey]*slot{},
+		failures: throttle.Log{Every: failureLogEvery}}
 	s.wake = sync.NewCond(&s.mu)
 	return s
 }
+
+// failureLogEvery is the period of the failed sends' log lines, per module.
+const failureLogEvery = 30 * time.Second
 
 // start starts the workers.
 func (s *sender) start() {
@@ -224,10 +232,11 @@ func (s *sender) finish(k groupKey, sl *slot, j *job, err error) {
 // fail counts j as failed and logs it, once. The caller holds mu.
 func (s *sender) fail(j *job, err error) {
 	s.counts.add(j.kind, resultFailed)
-	if ce := s.log.Check(zap.ErrorLevel, "failed to send notification"); ce != nil {
-		ce.Write(zap.String("kind", j.kind.String()), zap.String("cluster", j.n.Cluster), zap.String("group", j.n.Group),
-			zap.String("id", j.n.ID), zap.Int("attempts", j.attempts), zap.Error(err))
-	}
+	// A dead receiver fails every group: one line per period says so, with
+	// the count of the others; warren_notifications_total counts them all.
+	s.failures.Write(s.log, zap.ErrorLevel, "failed to send notification", zap.String("kind", j.kind.String()),
+		zap.String("cluster", j.n.Cluster), zap.String("group", j.n.Group), zap.String("id", j.n.ID),
+		zap.Int("attempts", j.attempts), zap.Error(err))
 }
 
 // retryDue queues j again, unless it was replaced or Stop began.

@@ -49,3 +49,30 @@ func Client(caFile string, noVerify bool) (*tls.Config, error) {
 	cfg.RootCAs = pool
 	return cfg, nil
 }
+
+// Files returns the client TLS configuration of a Kafka client profile's TLS
+// section, as the original builds it: with caFile, only its certificates are
+// trusted (not the system roots); with certFile and keyFile, the client
+// presents that certificate; noVerify skips checking the broker's.
+func Files(caFile, certFile, keyFile string, noVerify bool) (*tls.Config, error) {
+	tc := &tls.Config{InsecureSkipVerify: noVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // the operator's choice
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read TLS CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("TLS CA file %s: %w", caFile, ErrNoCertificates)
+		}
+		tc.RootCAs = pool
+	}
+	if certFile != "" && keyFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read TLS certificate or key file: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
+}
