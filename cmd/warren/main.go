@@ -215,7 +215,7 @@ func assemble(cfg *config.Config, log *zap.Logger, level *zap.AtomicLevel) (*war
 		return nil, err
 	}
 	w := &warren{app: app}
-	w.state = keepState(cfg, log.With(zap.String("type", "coordinator"), zap.String("name", "state")), st, mods)
+	w.state = keepState(cfg, log.With(zap.String("type", "coordinator"), zap.String("name", "state")), st, nt, mods)
 	var scrape http.Handler // /metrics, which also reads the server's own collector
 	w.server = httpapi.New(httpapi.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel,
 		Metrics: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { scrape.ServeHTTP(rw, r) }),
