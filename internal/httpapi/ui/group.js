@@ -121,6 +121,8 @@
       chart.drawn = 0;
       return;
     }
+    // Up to now, so that a consumer that stopped shows as a gap.
+    if (data && data.now > t1) t1 = data.now;
     if (t1 === t0) { t0 -= 1000; t1 += 1000; }
     if (y1 === y0) { y0 -= 1; y1 += 1; }
     const pad = (y1 - y0) * 0.04;
