@@ -306,6 +306,8 @@ func TestUIBrowserSpeed(t *testing.T) {
 		return first, again
 	}
 	ovFirst, ovAgain := measure("/", `document.querySelectorAll("#groups tbody tr").length === 1001`)
+	size := browsertest.Eval[[]float64](b, `(e => [e.decodedBodySize, e.encodedBodySize])(performance.getEntriesByType("resource").find(e => e.name.includes("/ui/api/overview")))`)
+	t.Logf("overview data: %.0f bytes of JSON, %.0f sent", size[0], size[1])
 	grFirst, grAgain := measure("/ui/group?cluster=local&group=wide",
 		`document.querySelectorAll("#partitions tbody tr").length === 500 && document.querySelector("#charts canvas").dataset.drawn === "500"`)
 	t.Logf("overview, 1,000 groups: first render %.0f ms (%.0f ms after navigation start), refresh %.0f ms", ovFirst.Render, ovFirst.Drawn, ovAgain.Render)
