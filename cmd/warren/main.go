@@ -219,7 +219,7 @@ func assemble(cfg *config.Config, log *zap.Logger, level *zap.AtomicLevel) (*war
 	var scrape http.Handler // /metrics, which also reads the server's own collector
 	w.server = httpapi.New(httpapi.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel,
 		Metrics: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { scrape.ServeHTTP(rw, r) }),
-		Config:  cfg, Level: level, Log: coordinator("httpserver")})
+		Config:  cfg, Level: level, Log: coordinator("httpserver"), Incidents: nt})
 	scrape = metrics.Handler(metrics.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel, Log: log,
 		Collectors: []prometheus.Collector{st.Collector(), ev.Collector(), kafka.Collector(mods), w.server.Collector(),
 			nt.Collector(), w.state.collector()}})
@@ -290,7 +290,7 @@ func serve(ctx context.Context, w *warren, dm *demo.Demo, stderr io.Writer, read
 	w.server.SetReady()
 	addrs := w.server.Addrs()
 	if dm != nil {
-		fmt.Fprint(stderr, dm.Describe(addrs["default"]))
+		fmt.Fprint(stderr, dm.Describe(httpapi.DashboardURL(addrs["default"], false), addrs["default"]))
 	}
 	if ready != nil {
 		ready <- addrs

@@ -204,6 +204,7 @@ func stop(t *testing.T, cmd *exec.Cmd, stderr *syncBuffer) {
 }
 
 func TestCommand(t *testing.T) {
+	t.Parallel() // beside TestDashboard, which waits minutes for the demo too
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}

@@ -132,22 +132,26 @@ func (d *Demo) Config() *viper.Viper {
 	return v
 }
 
-// Describe is the console text that says what the demo is and where to look.
-func (d *Demo) Describe(httpAddr string) string {
+// Describe is the console text that says what the demo is and where to look:
+// the dashboard (dashboard, the first URL it prints), then Burrow's API on
+// the listener httpAddr.
+func (d *Demo) Describe(dashboard, httpAddr string) string {
 	base := "http://" + strings.Replace(httpAddr, "0.0.0.0", "localhost", 1)
-	return fmt.Sprintf(`Warren demo: an embedded Kafka cluster on %s with a live workload.
+	return fmt.Sprintf(`Warren's dashboard: %s
+
+Warren demo: an embedded Kafka cluster on %s with a live workload.
   billing    keeps up with orders                        (healthy)
   analytics  reads orders slower than they are produced  (falling behind)
   audit      reads payments for %s, then stops         (stopped)
   search     is a live member stuck on one offset        (stalled)
-Open:
+The same in Burrow's API:
   %s/v3/kafka/local/consumer
   %s/v3/kafka/local/consumer/billing
   %s/v3/kafka/local/topic
 Alerts for the groups that are not OK appear in the log as they happen (a "log"
 notifier, checked every 10 s). Stop with Ctrl-C. Point Warren at a real cluster
 with --config burrow.toml.
-`, strings.Join(d.Cluster.ListenAddrs(), ","), d.opts.AuditFor, base, base, base)
+`, dashboard, strings.Join(d.Cluster.ListenAddrs(), ","), d.opts.AuditFor, base, base, base)
 }
 
 // produce writes Rate records per second to each topic, round robin over the

@@ -38,6 +38,9 @@ func newRouter(table []routeEntry, o origins) *router {
 	rt.mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { notFound(w) }))
 	for _, e := range table {
 		rt.mux.Handle(e.pattern, e.h)
+		if e.pattern == "/{$}" {
+			continue // the root has no segments to fill
+		}
 		rt.params = append(rt.params, paramRoute{segments: strings.Split(e.pattern[1:], "/"), h: e.h})
 	}
 	return rt

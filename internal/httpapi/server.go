@@ -51,6 +51,9 @@ type Options struct {
 	// client that accepts gzip (default 1400, about one TCP segment, below
 	// which compressing saves no round trip); negative never compresses.
 	GzipMin int
+	// Incidents lists the notifier's open incidents for the dashboard; without
+	// it the dashboard shows none and says there is no notifier.
+	Incidents IncidentLister
 }
 
 // Server is every configured listener serving the same routes.
@@ -63,6 +66,7 @@ type Server struct {
 	acao      []string
 	listeners []*listener
 	wg        sync.WaitGroup
+	ui        uiState
 }
 
 type listener struct {
@@ -87,7 +91,8 @@ func New(opts Options) *Server {
 	if opts.Host == "" {
 		opts.Host, _ = os.Hostname()
 	}
-	s := &Server{opts: opts, asker: &ask.Client{Storage: opts.Storage, Evaluator: opts.Evaluator, Wait: opts.Wait}}
+	s := &Server{opts: opts, asker: &ask.Client{Storage: opts.Storage, Evaluator: opts.Evaluator, Wait: opts.Wait},
+		ui: uiState{fresh: uiFresh}}
 	if o := opts.Config.General.AccessControlAllowOrigin; o != "" {
 		s.acao = []string{o}
 	}
@@ -135,7 +140,7 @@ func (s *Server) Start() error {
 		l.srv = &http.Server{Handler: s.routes(l.cfg), ReadTimeout: t, ReadHeaderTimeout: l.cfg.ReadHeaderTimeout,
 			WriteTimeout: t, IdleTimeout: l.cfg.IdleTimeout, ErrorLog: zap.NewStdLog(s.opts.Log)}
 		s.opts.Log.Info("started listener", zap.String("name", l.cfg.Name), zap.String("address", l.addr),
-			zap.Int("max_connections", l.cfg.MaxConnections))
+			zap.String("dashboard", DashboardURL(l.addr, l.cfg.TLS != nil)), zap.Int("max_connections", l.cfg.MaxConnections))
 		if l.cfg.Mutating == config.MutatingOpen {
 			s.opts.Log.Warn("the mutating routes (DELETE consumer, POST loglevel) are open to anyone who can reach this listener; set mutating-routes to \"token\" or \"disabled\" to protect them",
 				zap.String("listener", l.cfg.Name))
@@ -151,6 +156,23 @@ func (s *Server) Start() error {
 		}()
 	}
 	return nil
+}
+
+// DashboardURL is the address of the dashboard on a listener bound to addr:
+// its root, with "localhost" for an address that listens on every interface.
+func DashboardURL(addr string, tls bool) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port) + "/"
 }
 
 // Connections returns the connection counts of every listener, by name.
@@ -274,6 +296,7 @@ func (s *Server) routes(cfg config.HTTPServer) http.Handler {
 		table = append(table, routeEntry{"/v3/config/" + c, route{"GET": s.moduleList(c)}},
 			routeEntry{"/v3/config/" + c + "/{name}", route{"GET": s.moduleDetail(c)}})
 	}
+	table = append(table, s.uiRoutes()...)
 	return newRouter(table, newOrigins(cfg.AllowedOrigins))
 }
 
