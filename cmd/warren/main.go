@@ -209,25 +209,33 @@ func assemble(cfg *config.Config, log *zap.Logger, level *zap.AtomicLevel) (*war
 	if err != nil {
 		return nil, err
 	}
-	nt, err := notifier.New(cfg.Notifiers, &ask.Client{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel},
-		coordinator("notifier"), notifier.WithModuleLog(log))
+	h, ntOpts, err := newHA(cfg, coordinator("ha"))
 	if err != nil {
 		return nil, err
 	}
+	nt, err := notifier.New(cfg.Notifiers, &ask.Client{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel},
+		coordinator("notifier"), append(ntOpts, notifier.WithModuleLog(log))...)
+	if err != nil {
+		return nil, err
+	}
+	h.setNotifier(nt)
 	w := &warren{app: app}
 	w.state = keepState(cfg, log.With(zap.String("type", "coordinator"), zap.String("name", "state")), st, nt, mods)
 	var scrape http.Handler // /metrics, which also reads the server's own collector
 	w.server = httpapi.New(httpapi.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel,
 		Metrics: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { scrape.ServeHTTP(rw, r) }),
-		Config:  cfg, Level: level, Log: coordinator("httpserver"), Incidents: nt})
+		Config:  cfg, Level: level, Log: coordinator("httpserver"), Incidents: nt, HA: h.handler()})
 	scrape = metrics.Handler(metrics.Options{Storage: app.StorageChannel, Evaluator: app.EvaluatorChannel, Log: log,
 		Collectors: []prometheus.Collector{st.Collector(), ev.Collector(), kafka.Collector(mods), w.server.Collector(),
-			nt.Collector(), w.state.collector()}})
+			nt.Collector(), w.state.collector(), h.collector()}})
 	w.components = []component{
 		{"storage", st.Start, func() { st.Stop() }},
 		{"evaluator", ev.Start, func() { ev.Stop() }},
 		{"httpserver", w.server.Start, w.server.Stop},
 		{"notifier", nt.Start, func() { nt.Stop() }},
+		// The election, once the notifier runs: stopped first, it hands over
+		// at once (it leaves the group) while the notifier still stands.
+		{"ha", h.start, h.stop},
 		// The state file, restored before anything started (by keepState),
 		// is stopped once the Kafka modules have stopped and while storage
 		// still runs, so that its last snapshot holds everything they read.

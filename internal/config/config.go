@@ -37,6 +37,8 @@ type Config struct {
 	Storage        Storage
 	Evaluator      Evaluator
 	Notifiers      []Notifier
+	// HA is [ha]: several instances, one of them sending notifications.
+	HA HA
 
 	// Warnings are things Warren ignores or does not support, one line each.
 	Warnings []string
@@ -374,10 +376,12 @@ var known = map[string][]string{
 		"template-close", "url-open", "url-close", "method-open", "method-close", "timeout", "keepalive",
 		"extra-ca", "noverify", "disable-http-keepalive", "username", "password", "headers", "server",
 		"port", "from", "to", "auth-type"},
+	"ha": {"cluster", "group-id", "coordination-topic", "state-topic", "create-topics", "replication-factor",
+		"session-timeout", "heartbeat-interval", "rebalance-timeout"},
 }
 
 // singletons are sections without module names.
-var singletons = map[string]bool{"general": true, "logging": true, "zookeeper": true}
+var singletons = map[string]bool{"general": true, "logging": true, "zookeeper": true, "ha": true}
 
 // Parse checks v and returns the typed configuration, or every error found.
 func Parse(v *viper.Viper) (*Config, error) {
@@ -412,7 +416,7 @@ func Parse(v *viper.Viper) (*Config, error) {
 	c.Zookeeper.Timeout = p.integer("zookeeper.timeout", 0)
 	c.Zookeeper.RootPath = p.str("zookeeper.root-path", "")
 	if v.IsSet("zookeeper") {
-		p.warnings = append(p.warnings, "zookeeper: Warren does not use ZooKeeper; the section is ignored (every Warren instance sends its own notifications)")
+		p.warnings = append(p.warnings, "zookeeper: Warren does not use ZooKeeper; the section is ignored (for several instances with one sending notifications, see [ha])")
 	}
 	c.HTTP = p.httpServers()
 	clusters := map[string]bool{}
@@ -448,6 +452,7 @@ func Parse(v *viper.Viper) (*Config, error) {
 	}
 	c.Notifiers = p.notifiers()
 	p.notifierWarnings(c.Notifiers)
+	c.HA = p.ha(c.Clusters)
 	c.Warnings = p.warnings
 	return c, errors.Join(p.errs...)
 }

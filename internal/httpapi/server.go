@@ -47,6 +47,9 @@ type Options struct {
 	Host string
 	// Metrics serves /metrics; without it the route is not found.
 	Metrics http.Handler
+	// HA serves GET /v3/admin/ha (which instance leads, with [ha]); without
+	// it the route is not found.
+	HA http.Handler
 	// GzipMin is the size from which a JSON body is sent compressed to a
 	// client that accepts gzip (default 1400, about one TCP segment, below
 	// which compressing saves no round trip); negative never compresses.
@@ -291,6 +294,9 @@ func (s *Server) routes(cfg config.HTTPServer) http.Handler {
 	}
 	if s.opts.Metrics != nil {
 		table = append(table, routeEntry{"/metrics", route{"GET": s.opts.Metrics.ServeHTTP}})
+	}
+	if s.opts.HA != nil {
+		table = append(table, routeEntry{"/v3/admin/ha", route{"GET": s.opts.HA.ServeHTTP}})
 	}
 	for _, c := range coordinators {
 		table = append(table, routeEntry{"/v3/config/" + c, route{"GET": s.moduleList(c)}},

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -38,6 +40,8 @@ type options struct {
 	workers int
 	modules map[string]Module
 	modLog  *zap.Logger
+	passive bool
+	publish func(cluster, group string, record []byte)
 }
 
 // Rand is a source of random numbers, such as *rand.Rand of math/rand/v2.
@@ -104,6 +108,8 @@ type Coordinator struct {
 	wg      sync.WaitGroup
 	started bool
 
+	// gates carries Lead's and Follow's requests to the loop.
+	gates chan gate
 	// snaps carries Snapshot's requests for a copy of the incidents to the
 	// loop, which answers each at once.
 	snaps chan chan *incidents
@@ -119,6 +125,12 @@ type Coordinator struct {
 	schedule schedule
 	due      []evaluation
 	failures throttle.Log // at most one line per RefreshInterval
+	// active: this instance evaluates and sends (always, without WithPassive;
+	// between Lead and Follow with it). Guarded by mu while the loop is not
+	// running.
+	active bool
+	// activeMirror is active, for Active.
+	activeMirror atomic.Bool
 }
 
 // evaluation is one scheduled evaluation of a group.
@@ -149,7 +161,7 @@ func New(cfg []config.Notifier, asker *ask.Client, log *zap.Logger, opts ...Opti
 		log = zap.NewNop()
 	}
 	c := &Coordinator{log: log, ask: asker, groups: map[groupKey]*group{}, snaps: make(chan chan *incidents),
-		failures: throttle.Log{Every: RefreshInterval}}
+		gates: make(chan gate), failures: throttle.Log{Every: RefreshInterval}}
 	c.opts = options{delays: retryDelays, workers: evalWorkers, ids: newUUID}
 	for _, o := range opts {
 		o(&c.opts)
@@ -170,6 +182,11 @@ func New(cfg []config.Notifier, asker *ask.Client, log *zap.Logger, opts ...Opti
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	c.active = !c.opts.passive
+	c.activeMirror.Store(c.active)
+	for _, m := range c.modules {
+		m.sender.held = c.opts.passive
 	}
 	return c, nil
 }
@@ -316,7 +333,11 @@ func (c *Coordinator) loop() {
 			c.applyGroups(res, time.Now())
 		case <-timer.C:
 			timerAt = time.Time{}
-			c.schedule.due(time.Now(), c.e, c.start)
+			if c.active {
+				c.schedule.due(time.Now(), c.e, c.start)
+			} else {
+				c.schedule.due(time.Now(), c.e, func(*group, time.Time) {}) // keep the rhythm, evaluate nothing
+			}
 		case jobs <- head:
 			c.due[0] = evaluation{}
 			c.due = c.due[1:]
@@ -324,6 +345,8 @@ func (c *Coordinator) loop() {
 			c.handle(r)
 		case req := <-c.snaps:
 			req <- c.copyIncidents()
+		case req := <-c.gates:
+			req.done <- c.setGate(req)
 		}
 	}
 }
@@ -379,6 +402,9 @@ func (c *Coordinator) applyGroups(res refreshResult, now time.Time) {
 	}
 	for k, g := range c.groups {
 		if _, ok := res.groups[k]; !ok {
+			if c.active && (g.id != "" || anySet(g.last)) {
+				c.publishCleared(k)
+			}
 			delete(c.groups, k)
 			if g.index >= 0 {
 				heap.Remove(&c.schedule, g.index)
@@ -428,8 +454,8 @@ func (c *Coordinator) offset() time.Duration {
 func (c *Coordinator) handle(r reply) {
 	g := r.g
 	g.busy = false
-	if c.groups[g.key] != g {
-		return // forgotten meanwhile
+	if c.groups[g.key] != g || !c.active {
+		return // forgotten meanwhile, or passive since
 	}
 	if r.err != nil {
 		c.failures.Warn(c.log, "cannot evaluate a group; trying again at its next evaluation", zap.Error(r.err),
@@ -445,6 +471,9 @@ func (c *Coordinator) handle(r reply) {
 // decide opens the incident, consults each module in name order and closes
 // the incident (notifier.md §4.2 to §4.4), at the scheduled time at.
 func (c *Coordinator) decide(g *group, st *protocol.ConsumerGroupStatus, at time.Time) {
+	if c.opts.publish != nil {
+		defer c.publishChange(g, g.id, g.start, slices.Clone(g.last))
+	}
 	if st.Status >= protocol.StatusWarning && g.id == "" {
 		g.id, g.start = c.opts.ids(), at
 	}

@@ -62,6 +62,13 @@
 // lists is forgotten without a close. Notifications queued in senders at
 // Stop are not kept.
 //
+// Several instances. With WithPassive the coordinator starts passive: it
+// keeps its group list and schedule but neither evaluates nor sends until
+// Lead, which first replaces the incident state with the records it is given
+// (those the previous leader published through WithPublish, one record per
+// change of a group's state). Follow makes it passive again; its modules then
+// abandon what waits to be sent or retried. Package internal/ha decides which.
+//
 // Time, randomness and IDs. The coordinator reads the runtime's clock and
 // timers, so tests run it inside testing/synctest bubbles, where time is fake
 // and advances only when every goroutine waits; the random first offsets and

@@ -78,6 +78,7 @@ type sender struct {
 	slots    map[groupKey]*slot
 	ready    []groupKey // groups whose next notification can be attempted, oldest first
 	stopping bool
+	held     bool // passive (another instance leads): nothing new is sent or retried
 }
 
 func newSender(name string, mod Module, log *zap.Logger, c *counts, delays []time.Duration) *sender {
@@ -103,7 +104,7 @@ func (s *sender) start() {
 func (s *sender) enqueue(k groupKey, kind Kind, n *Notification) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.stopping {
+	if s.stopping || s.held {
 		s.counts.add(kind, resultAbandoned)
 		return
 	}
@@ -206,6 +207,9 @@ func (s *sender) finish(k groupKey, sl *slot, j *job, err error) {
 	var delay time.Duration
 	switch {
 	case !transient || s.stopping:
+	case s.held:
+		s.drop(j, "passive: another instance sends notifications")
+		return
 	case sl.next != nil:
 		s.drop(j, "replaced by a newer notification after a failed attempt")
 		return
@@ -244,12 +248,40 @@ func (s *sender) retryDue(k groupKey, j *job) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sl := s.slots[k]
-	if sl == nil || sl.retry != j || s.stopping {
+	if sl == nil || sl.retry != j || s.stopping || s.held {
 		return
 	}
 	sl.retry, sl.timer = nil, nil
 	sl.next = j
 	s.schedule(k, sl)
+}
+
+// hold makes the sender passive (true) or active again (false). Passive, it
+// abandons what waits and what waits for a retry, and takes nothing new; an
+// attempt under way finishes, and is not retried.
+func (s *sender) hold(held bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.held = held
+	if !held {
+		return
+	}
+	for k, sl := range s.slots {
+		if sl.next != nil {
+			s.drop(sl.next, "passive: another instance sends notifications")
+			sl.next = nil
+		}
+		if sl.retry != nil {
+			sl.timer.Stop()
+			s.drop(sl.retry, "passive: another instance sends notifications")
+			sl.retry, sl.timer = nil, nil
+		}
+		sl.queued = false
+		if sl.current == nil {
+			delete(s.slots, k)
+		}
+	}
+	s.ready = nil
 }
 
 // stop abandons what waits, lets attempts under way finish for up to wait,

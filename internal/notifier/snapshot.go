@@ -201,6 +201,17 @@ func (c *Coordinator) Restore(sections iter.Seq2[string, []byte]) (restored int,
 	if c.started {
 		return 0, errors.New("notifier: Restore after Start")
 	}
+	st := c.apply(sections)
+	c.restored = st
+	if ce := c.log.Check(zap.InfoLevel, "incidents restored"); ce != nil {
+		ce.Write(zap.Any("stats", st))
+	}
+	return st.Groups, nil
+}
+
+// apply merges the incident state of the KindIncidents records of sections
+// into groups, counting what it leaves out. The caller owns groups.
+func (c *Coordinator) apply(sections iter.Seq2[string, []byte]) restoreStats {
 	index := make(map[string]int, len(c.modules))
 	for i, m := range c.modules {
 		index[m.cfg.Name] = i
@@ -223,19 +234,19 @@ func (c *Coordinator) Restore(sections iter.Seq2[string, []byte]) (restored int,
 			switch {
 			case err != nil || rec.Err() != nil:
 				st.Malformed++
-			case g != nil:
-				if _, ok := c.groups[g.key]; !ok {
-					st.Groups++
-				}
+			case g == nil:
+			case c.groups[g.key] == nil:
+				st.Groups++
 				c.groups[g.key] = g
+			default:
+				// Keep the group's place in the schedule.
+				old := c.groups[g.key]
+				old.id, old.start = g.id, g.start
+				copy(old.last, g.last)
 			}
 		}
 	}
-	c.restored = st
-	if ce := c.log.Check(zap.InfoLevel, "incidents restored"); ce != nil {
-		ce.Write(zap.Any("stats", st))
-	}
-	return st.Groups, nil
+	return st
 }
 
 // restoreGroup decodes one record into a group not yet scheduled, or nil
