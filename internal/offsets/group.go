@@ -92,6 +92,8 @@ func (sh *shard) do(m *msg) {
 		sh.setOffset(m)
 	case protocol.StorageSetConsumerOwner:
 		sh.setOwner(m)
+	case protocol.StorageSetConsumerRepeat:
+		sh.repeat(m)
 	case protocol.StorageClearConsumerOwners:
 		sh.clearOwners(m)
 	case protocol.StorageSetDeleteGroup:

@@ -51,7 +51,7 @@ type Store struct {
 	mu sync.Mutex // serialises dispatch
 	// requests counts the requests handled, by type; the last slot counts
 	// unknown types.
-	requests   [13]uint64
+	requests   [14]uint64
 	index      map[string]int32
 	queues     []chan []msg
 	free       []chan []msg // emptied batches, back from the workers
@@ -92,11 +92,12 @@ type msg struct {
 	r      protocol.StorageRequest
 	fan    *fanout
 	snap   *snapJob // a slice of a snapshot to encode
-	now    int64    // when it was dispatched, Unix ms
-	broker int64    // newest broker offset of the partition (commits, owners)
-	count  int32    // partition count of the topic (commits, owners)
-	cl     int32    // cluster index
-	why    reason   // broker-side reason to drop, or accepted
+	rep    *repeatJob
+	now    int64  // when it was dispatched, Unix ms
+	broker int64  // newest broker offset of the partition (commits, owners)
+	count  int32  // partition count of the topic (commits, owners)
+	cl     int32  // cluster index
+	why    reason // broker-side reason to drop, or accepted
 }
 
 // New builds a store from cfg, applying defaults. It returns an error naming each
@@ -275,6 +276,9 @@ func (s *Store) dispatch(r *protocol.StorageRequest) {
 		m := msg{r: *r, cl: cl, now: s.clock.ms()}
 		m.broker, m.count, m.why = s.brokerFacts(bc, r)
 		s.send(s.worker(cl, r.Group), m, false)
+
+	case protocol.StorageSetConsumerRepeat:
+		s.repeat(r)
 
 	case protocol.StorageSetDeleteGroup, protocol.StorageClearConsumerOwners:
 		if cl, bc := s.clusterOf(r); bc != nil {
