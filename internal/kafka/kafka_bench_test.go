@@ -201,4 +201,5 @@ func setupPoll(b testing.TB, groups, perTopic int) (*env, *AdminSource) {
 // forgetState makes the source forget what it sent, as a start does.
 func forgetState(a *AdminSource) {
 	a.groups = map[string]*polledGroup{}
+	a.prevOrder = 0
 }

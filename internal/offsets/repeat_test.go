@@ -169,10 +169,24 @@ func sameStores(t *testing.T, a, b *Store, groups ...string) {
 		if oka != okb || (oka && !reflect.DeepEqual(topicsOf(wa), topicsOf(wb))) {
 			t.Errorf("group %s differs in WindowsForm", group)
 		}
+		if la, lb := lastCommit(a, group), lastCommit(b, group); la != lb {
+			t.Errorf("group %s: lastCommit %d and %d", group, la, lb)
+		}
 	}
 	if da, db := a.Drops(), b.Drops(); !reflect.DeepEqual(da, db) {
 		t.Errorf("drops differ: individual %v, repeat %v", da, db)
 	}
+}
+
+// lastCommit returns the lastCommit of group in cluster "c" of a store that
+// is not started, or -1.
+func lastCommit(s *Store, group string) int64 {
+	for _, sh := range s.shards {
+		if g := sh.groups[0][group]; g != nil {
+			return g.lastCommit
+		}
+	}
+	return -1
 }
 
 // dump shows a group's windows compactly.
