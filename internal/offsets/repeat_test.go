@@ -1,8 +1,10 @@
 package offsets
 
 import (
+	"bytes"
 	"reflect"
 	"slices"
+	"sort"
 	"testing"
 	"time"
 
@@ -154,8 +156,8 @@ func TestRepeat(t *testing.T) {
 	}
 }
 
-// sameStores compares what two stores hold for group, in every fetch form, and
-// their drop counts.
+// sameStores compares what two stores hold for group, in every fetch form,
+// their snapshots and their drop counts.
 func sameStores(t *testing.T, a, b *Store, groups ...string) {
 	t.Helper()
 	for _, group := range groups {
@@ -172,6 +174,14 @@ func sameStores(t *testing.T, a, b *Store, groups ...string) {
 		if la, lb := lastCommit(a, group), lastCommit(b, group); la != lb {
 			t.Errorf("group %s: lastCommit %d and %d", group, la, lb)
 		}
+	}
+	// The state file: the same sections (one group, so in the same order
+	// whatever worker it hashes to).
+	sa, sb := snapshotOf(t, a), snapshotOf(t, b)
+	sort.Slice(sa, func(i, j int) bool { return bytes.Compare(sa[i].Data, sa[j].Data) < 0 })
+	sort.Slice(sb, func(i, j int) bool { return bytes.Compare(sb[i].Data, sb[j].Data) < 0 })
+	if !reflect.DeepEqual(sa, sb) {
+		t.Errorf("snapshots differ")
 	}
 	if da, db := a.Drops(), b.Drops(); !reflect.DeepEqual(da, db) {
 		t.Errorf("drops differ: individual %v, repeat %v", da, db)
