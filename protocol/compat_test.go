@@ -36,6 +36,7 @@ var (
 	}
 	// warrenOnly: Warren's additions.
 	warrenOnly = []string{
+		"const StorageSetConsumerRepeat StorageRequestConstant",
 		"const WindowsForm",
 		"field ApplicationContext.Clock func() time.Time",
 		"field ApplicationContext.Viper *viper.Viper",

@@ -14,7 +14,7 @@ func TestStorageRequestConstant(t *testing.T) {
 		{3, "StorageSetDeleteTopic"}, {4, "StorageSetDeleteGroup"}, {5, "StorageFetchClusters"},
 		{6, "StorageFetchConsumers"}, {7, "StorageFetchTopics"}, {8, "StorageFetchConsumer"},
 		{9, "StorageFetchTopic"}, {10, "StorageClearConsumerOwners"}, {11, "StorageFetchConsumersForTopic"},
-		{12, "UNKNOWN"}, {-1, "UNKNOWN"},
+		{12, "StorageSetConsumerRepeat"}, {13, "UNKNOWN"}, {-1, "UNKNOWN"},
 	}
 	for _, tt := range tests {
 		if got := tt.c.String(); got != tt.name {
@@ -26,7 +26,7 @@ func TestStorageRequestConstant(t *testing.T) {
 			t.Errorf("%d marshals to %s and %s", tt.c, text, js)
 		}
 	}
-	if StorageFetchConsumersForTopic != 11 || StorageClearConsumerOwners != 10 {
+	if StorageFetchConsumersForTopic != 11 || StorageClearConsumerOwners != 10 || StorageSetConsumerRepeat != 12 {
 		t.Error("request numbers moved")
 	}
 }

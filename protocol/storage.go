@@ -55,6 +55,25 @@ const (
 	// StorageFetchConsumersForTopic replies with the groups of Cluster that consume
 	// Topic ([]string).
 	StorageFetchConsumersForTopic StorageRequestConstant = 11
+
+	// StorageSetConsumerRepeat is a Warren addition: one request standing for
+	// the StorageSetConsumerOffset a poller would send for each partition of a
+	// run whose committed offset has not changed since its previous poll (the
+	// admin source re-sends the offsets of live groups every poll). Each
+	// partition p of Topic in Group with Partition <= p <
+	// Partition+TopicPartitionCount whose newest stored commit has the Order
+	// given in Offset (the poller's previous Order) gets exactly what a
+	// StorageSetConsumerOffset of that commit's offset at this Order and
+	// Timestamp would give it. A partition whose newest commit already has
+	// Order is left alone. Every other partition of the run (no such commit,
+	// a newer one, anything that request would drop) is left alone too, and
+	// listed in the reply: Reply, when set, receives one []int32 of those
+	// partition ids, so that the sender can send each as a
+	// StorageSetConsumerOffset. A storage that does not know the type closes
+	// Reply without a value; the sender then sends the whole run that way.
+	// Fields: Cluster, Group, Topic, Partition, TopicPartitionCount (the
+	// run's length), Offset (the previous Order), Order, Timestamp, Reply.
+	StorageSetConsumerRepeat StorageRequestConstant = 12
 )
 
 var storageRequestNames = [...]string{
@@ -70,6 +89,7 @@ var storageRequestNames = [...]string{
 	"StorageFetchTopic",
 	"StorageClearConsumerOwners",
 	"StorageFetchConsumersForTopic",
+	"StorageSetConsumerRepeat",
 }
 
 // String returns the name of the request type, or "UNKNOWN".

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -26,6 +27,13 @@ import (
 // that does not move looks stuck and one that left looks stopped. Commits are
 // stamped with the time they were observed; their Order is the poll's time in
 // Unix milliseconds, kept rising.
+//
+// A live group's offsets that did not change since the previous poll go to
+// storage as runs of consecutive partitions, one StorageSetConsumerRepeat each,
+// rather than one StorageSetConsumerOffset per partition: storage repeats the
+// commits of the previous poll and answers with the partitions it could not,
+// which are then sent one by one. A storage that does not know the request
+// gets every partition one by one from then on.
 type AdminSource struct {
 	cfg      config.Consumer
 	interval time.Duration
@@ -38,10 +46,20 @@ type AdminSource struct {
 	adm         *kadm.Client
 	bg          background
 
+	now      func() time.Time
 	polls    int64
 	order    int64 // the Order of the last poll's commits
 	groups   map[string]*polledGroup
 	warnings throttle
+
+	// prevOrder is the Order of the previous complete poll of this run, 0
+	// before one; runs of unchanged offsets refer to it.
+	prevOrder int64
+	// noRepeat is set once storage has shown that it does not know
+	// StorageSetConsumerRepeat.
+	noRepeat bool
+	same     []int32      // a topic's unchanged partitions, reused
+	runs     []pendingRun // this poll's runs waiting for storage's answer
 
 	// Errors counts failed Kafka requests; Polls counts completed polls.
 	Errors    atomic.Uint64
@@ -61,6 +79,16 @@ type polledGroup struct {
 	seen    bool
 }
 
+// pendingRun is a StorageSetConsumerRepeat sent, whose answer lists the
+// partitions to send one by one.
+type pendingRun struct {
+	group, topic string
+	first        int32
+	offsets      []int64 // the group's offsets of the topic, by partition
+	reply        chan any
+	n            int32
+}
+
 type topicPartition struct {
 	topic     string
 	partition int32
@@ -73,7 +101,7 @@ func NewAdminSource(cfg config.Consumer, interval time.Duration, storage chan *p
 	if err != nil {
 		return nil, fmt.Errorf("consumer.%s: %w", cfg.Name, err)
 	}
-	a := &AdminSource{cfg: cfg, interval: interval, log: log, out: sender{ch: storage, orders: &orders{}}, opts: opts,
+	a := &AdminSource{cfg: cfg, interval: interval, log: log, out: sender{ch: storage, orders: &orders{}}, opts: opts, now: time.Now,
 		groups: map[string]*polledGroup{}, warnings: throttle{every: 30 * time.Second}}
 	if cfg.GroupAllowlist != "" {
 		a.allow = regexp.MustCompile(cfg.GroupAllowlist) // checked by config
@@ -104,6 +132,7 @@ func (a *AdminSource) open() error {
 // earlier run saw may have changed while the offsets topic was read.
 func (a *AdminSource) run() {
 	a.groups = map[string]*polledGroup{}
+	a.prevOrder = 0
 	a.bg.start(a.loop)
 	a.log.Info("started: reading committed offsets through the admin API", zap.Duration("interval", a.interval))
 }
@@ -191,12 +220,22 @@ func (a *AdminSource) Poll(ctx context.Context) {
 		a.warnings.warn(a.log, "cannot describe groups", zap.Error(err))
 	}
 	fetched := a.fetchOffsets(ctx, names)
+	if a.send(ctx, names, described, fetched) {
+		a.Polls.Add(1)
+	}
+}
+
+// send sends what one poll read: the groups' commits and owners. It reports
+// false when shutting down.
+func (a *AdminSource) send(ctx context.Context, names []string, described kadm.DescribedGroups,
+	fetched map[string][]kmsg.OffsetFetchResponseGroupTopic) bool {
 	a.polls++
-	now := time.Now().UnixMilli()
+	now := a.now().UnixMilli()
 	// The poll's Order is its time, kept rising: unlike a poll number it
 	// stays above the Orders of commits restored from the state file after a
 	// restart, so storage files new commits as newer.
 	a.order = max(a.order+1, now)
+	a.runs = a.runs[:0]
 	for _, name := range names {
 		d, described := described[name]
 		members := -1 // unknown
@@ -210,16 +249,20 @@ func (a *AdminSource) Poll(ctx context.Context) {
 		}
 		if topics, ok := fetched[name]; ok {
 			if !a.commits(ctx, name, g, topics, members != 0, now) {
-				return
+				return false
 			}
 		}
 		if described && d.Err == nil {
 			if !a.owners(ctx, name, g, d) {
-				return
+				return false
 			}
 		}
 	}
-	a.Polls.Add(1)
+	if !a.settle(ctx, now) {
+		return false
+	}
+	a.prevOrder = a.order
+	return true
 }
 
 // forget deletes from storage the groups this source has seen listed that
@@ -244,15 +287,19 @@ func (a *AdminSource) forget(ctx context.Context, listed kadm.ListedGroups) bool
 }
 
 // commits sends the group's offsets that changed, and all of them again while the
-// group is live. It reports false when shutting down.
+// group is live: the unchanged ones as runs (see repeat). It reports false when
+// shutting down.
 func (a *AdminSource) commits(ctx context.Context, group string, g *polledGroup, topics []kmsg.OffsetFetchResponseGroupTopic, live bool, now int64) bool {
 	if g.offsets == nil {
 		g.offsets = a.stored(ctx, group, len(topics))
 	}
+	runs := live && a.prevOrder != 0 && !a.noRepeat
 	for _, t := range topics {
 		last := g.offsets[t.Topic]
-		// One allocation for the topic's requests rather than one each.
-		slab := make([]protocol.StorageRequest, len(t.Partitions))
+		same := a.same[:0]
+		// One allocation for the topic's requests rather than one each,
+		// made at its first changed offset.
+		var slab []protocol.StorageRequest
 		for i, p := range t.Partitions {
 			// An Offset of -1 is Kafka's "no offset": stored, it would count
 			// the whole partition as lag.
@@ -262,11 +309,21 @@ func (a *AdminSource) commits(ctx context.Context, group string, g *polledGroup,
 			for int(p.Partition) >= len(last) {
 				last = append(last, -1)
 			}
-			if last[p.Partition] == p.Offset && !live {
-				continue
+			if last[p.Partition] == p.Offset {
+				if !live {
+					continue
+				}
+				if runs {
+					same = append(same, p.Partition)
+					continue
+				}
 			}
 			last[p.Partition] = p.Offset
-			r := &slab[i]
+			if len(slab) == 0 {
+				slab = make([]protocol.StorageRequest, len(t.Partitions)-i)
+			}
+			r := &slab[0]
+			slab = slab[1:]
 			*r = protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOffset,
 				Cluster: a.cfg.Cluster, Group: group, Topic: t.Topic, Partition: p.Partition,
 				Offset: p.Offset, Order: a.order, Timestamp: now}
@@ -276,8 +333,109 @@ func (a *AdminSource) commits(ctx context.Context, group string, g *polledGroup,
 			}
 		}
 		g.offsets[t.Topic] = last
+		a.same = same
+		if !a.repeat(ctx, group, t.Topic, last, same, now) {
+			return false
+		}
 	}
 	return true
+}
+
+// repeat sends a topic's unchanged partitions, each run of consecutive ids as
+// one StorageSetConsumerRepeat of the previous poll's commits, whose answer
+// settle waits for; a partition alone as a StorageSetConsumerOffset. It
+// reports false when shutting down.
+func (a *AdminSource) repeat(ctx context.Context, group, topic string, offsets []int64, same []int32, now int64) bool {
+	slices.Sort(same)
+	for i := 0; i < len(same); {
+		j := i + 1
+		for j < len(same) && same[j] == same[j-1]+1 {
+			j++
+		}
+		first, n := same[i], int32(j-i)
+		i = j
+		if n == 1 {
+			if !a.commit(ctx, group, topic, first, offsets[first], now) {
+				return false
+			}
+			continue
+		}
+		run := pendingRun{group: group, topic: topic, first: first, n: n, offsets: offsets, reply: make(chan any, 1)}
+		if !a.out.send(ctx, &protocol.StorageRequest{RequestType: protocol.StorageSetConsumerRepeat, Reply: run.reply,
+			Cluster: a.cfg.Cluster, Group: group, Topic: topic, Partition: first, TopicPartitionCount: n,
+			Offset: a.prevOrder, Order: a.order, Timestamp: now}) {
+			return false
+		}
+		a.runs = append(a.runs, run)
+	}
+	return true
+}
+
+// commit sends one offset of this poll.
+func (a *AdminSource) commit(ctx context.Context, group, topic string, p int32, offset, now int64) bool {
+	return a.out.send(ctx, &protocol.StorageRequest{RequestType: protocol.StorageSetConsumerOffset,
+		Cluster: a.cfg.Cluster, Group: group, Topic: topic, Partition: p, Offset: offset, Order: a.order,
+		Timestamp: now})
+}
+
+// settle reads storage's answers to this poll's runs and sends alone each
+// partition a run left over, or the whole run when storage does not know the
+// request (its Reply closed without a value) or does not answer in time. It
+// reports false when shutting down.
+func (a *AdminSource) settle(ctx context.Context, now int64) bool {
+	if len(a.runs) == 0 {
+		return true
+	}
+	wait, cancel := context.WithTimeout(ctx, storedWait)
+	defer cancel()
+	for _, run := range a.runs {
+		v, ok, answered := answer(wait, run.reply)
+		left, _ := v.([]int32)
+		all := !ok // send the whole run alone
+		switch {
+		case answered && !ok && !a.noRepeat:
+			a.noRepeat = true
+			a.log.Info("storage does not know StorageSetConsumerRepeat: unchanged offsets are sent one by one")
+		case !answered:
+			if ctx.Err() != nil {
+				return false
+			}
+			a.Errors.Add(1)
+			a.warnings.warn(a.log, "storage did not answer for a run of unchanged offsets in time: sending them one by one",
+				zap.String("group", run.group), zap.String("topic", run.topic))
+		}
+		if all {
+			for p := run.first; p < run.first+run.n; p++ {
+				left = append(left, p)
+			}
+		}
+		for _, p := range left {
+			if p < run.first || p >= run.first+run.n {
+				continue // not of this run
+			}
+			if !a.commit(ctx, run.group, run.topic, p, run.offsets[p], now) {
+				return false
+			}
+		}
+	}
+	a.runs = a.runs[:0]
+	return true
+}
+
+// answer reads a reply, or reports that none came before ctx ended; a reply
+// that has come is read even then.
+func answer(ctx context.Context, reply chan any) (v any, ok, answered bool) {
+	select {
+	case v, ok = <-reply:
+		return v, ok, true
+	default:
+	}
+	select {
+	case v, ok = <-reply:
+		return v, ok, true
+	case <-ctx.Done():
+		return nil, false, false
+	}
 }
 
 // stored returns the newest commit storage holds for each partition of a

@@ -116,8 +116,15 @@ type sender struct {
 }
 
 func (s sender) send(ctx context.Context, r *protocol.StorageRequest) bool {
-	if s.orders != nil && r.RequestType == protocol.StorageSetConsumerOffset {
-		s.orders.place(r)
+	if s.orders != nil {
+		switch r.RequestType {
+		case protocol.StorageSetConsumerOffset:
+			s.orders.place(r)
+		case protocol.StorageSetConsumerRepeat:
+			// Offset holds the previous poll's Order, raised as it was.
+			r.Offset += s.orders.base.Load()
+			s.orders.place(r)
+		}
 	}
 	select {
 	case s.ch <- r:

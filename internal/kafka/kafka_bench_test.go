@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
 
 	"github.com/warrenlag/warren/internal/config"
@@ -94,27 +97,54 @@ func newBenchStorage(b *testing.B) chan *protocol.StorageRequest {
 }
 
 // BenchmarkAdminPoll is one poll of the admin source over groups of 10 topics
-// in kfake, every offset new to the source (as after a start or a switch of
-// offsets-source auto), the groups without members. It reports the requests
-// storage took per poll.
+// in kfake whose members are unknown (DescribeGroups fails, so every group
+// counts as live and each of its offsets must be committed again every poll,
+// as for a group with members). With state=kept the source polls as it does in
+// steady state, every offset unchanged since the last poll; with
+// state=forgotten every offset is new to it, as after a start or a switch of
+// offsets-source auto. It reports the requests storage took per poll.
 func BenchmarkAdminPoll(b *testing.B) {
 	for _, size := range []struct{ groups, partitions int }{{200, 500}, {1000, 1000}} {
-		b.Run(fmt.Sprintf("groups=%d/partitions=%d", size.groups, size.partitions), func(b *testing.B) {
-			e, a := setupPoll(b, size.groups, size.partitions/10)
-			ctx := context.Background()
-			before := storageRequests(b, e)
-			b.ReportAllocs()
-			for b.Loop() {
-				a.groups = map[string]*polledGroup{} // every offset is new again
-				a.Poll(ctx)
-			}
-			b.ReportMetric(float64(storageRequests(b, e)-before)/float64(b.N), "storage-requests/op")
-			last := fmt.Sprintf("group-%03d", size.groups-1)
-			if g := e.group(b, last); g == nil || len(g) != 10 {
-				b.Fatalf("%s: %d topics", last, len(g))
-			}
-		})
+		for _, state := range []string{"kept", "forgotten"} {
+			name := fmt.Sprintf("groups=%d/partitions=%d/state=%s", size.groups, size.partitions, state)
+			b.Run(name, func(b *testing.B) {
+				e, a := setupPoll(b, size.groups, size.partitions/10)
+				e.kf.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.DescribeGroups}, Err: kerr.UnknownServerError, Count: -1})
+				ctx := context.Background()
+				a.Poll(ctx) // the first poll of live groups
+				before := storageRequests(b, e)
+				b.ReportAllocs()
+				for b.Loop() {
+					if state == "forgotten" {
+						forgetState(a)
+					}
+					a.Poll(ctx)
+				}
+				b.ReportMetric(float64(storageRequests(b, e)-before)/float64(b.N), "storage-requests/op")
+				last := fmt.Sprintf("group-%03d", size.groups-1)
+				g := e.group(b, last)
+				if g == nil || len(g) != 10 {
+					b.Fatalf("%s: %d topics", last, len(g))
+				}
+				for _, p := range g["topic-9-big"] {
+					if n := countCommits(p); n < min(b.N+2, 10) {
+						b.Fatalf("%s: %d commits after %d polls", last, n, b.N+2)
+					}
+				}
+			})
+		}
 	}
+}
+
+// countCommits counts the commits of a partition's window.
+func countCommits(p *protocol.ConsumerPartition) int {
+	n := 0
+	for _, o := range p.Offsets {
+		if o != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // storageRequests returns how many requests storage has taken so far.
@@ -166,4 +196,10 @@ func setupPoll(b testing.TB, groups, perTopic int) (*env, *AdminSource) {
 	b.Cleanup(a.Stop)
 	eventually(b, "the first poll", func() bool { return a.Polls.Load() >= 1 })
 	return e, a
+}
+
+// forgetState makes the source forget what it sent, as a start does.
+func forgetState(a *AdminSource) {
+	a.groups = map[string]*polledGroup{}
+	a.prevOrder = 0
 }

@@ -92,6 +92,8 @@ func (sh *shard) do(m *msg) {
 		sh.setOffset(m)
 	case protocol.StorageSetConsumerOwner:
 		sh.setOwner(m)
+	case protocol.StorageSetConsumerRepeat:
+		sh.repeat(m)
 	case protocol.StorageClearConsumerOwners:
 		sh.clearOwners(m)
 	case protocol.StorageSetDeleteGroup:
@@ -356,8 +358,8 @@ func (sh *shard) window(m *msg) (*group, *part, []entry) {
 		sh.s.drops.add(groupRejected, r)
 		return nil, nil, nil
 	}
-	if m.why != accepted {
-		sh.s.drops.add(m.why, r)
+	if why := m.why(); why != accepted {
+		sh.s.drops.add(why, r)
 		return nil, nil, nil
 	}
 	if g == nil {

@@ -51,7 +51,7 @@ type Store struct {
 	mu sync.Mutex // serialises dispatch
 	// requests counts the requests handled, by type; the last slot counts
 	// unknown types.
-	requests   [13]uint64
+	requests   [14]uint64
 	index      map[string]int32
 	queues     []chan []msg
 	free       []chan []msg // emptied batches, back from the workers
@@ -91,12 +91,24 @@ type msg struct {
 	// request once it has sent it, and workers apply batches later.
 	r      protocol.StorageRequest
 	fan    *fanout
-	snap   *snapJob // a slice of a snapshot to encode
-	now    int64    // when it was dispatched, Unix ms
-	broker int64    // newest broker offset of the partition (commits, owners)
-	count  int32    // partition count of the topic (commits, owners)
-	cl     int32    // cluster index
-	why    reason   // broker-side reason to drop, or accepted
+	snap   *snapJob   // a slice of a snapshot to encode
+	rep    *repeatJob // the broker offsets of a repeat's run
+	now    int64      // when it was dispatched, Unix ms
+	broker int64      // newest broker offset of the partition (commits, owners)
+	// count is the partition count of the topic (commits, owners), or, when
+	// negative, minus the broker-side reason to drop the request. A field of
+	// its own for the reason made msg 8 bytes longer, and a commit 3 ns
+	// slower (BenchmarkHandleCommit, 43 ns).
+	count int32
+	cl    int32 // cluster index
+}
+
+// why returns the broker-side reason to drop m, or accepted.
+func (m *msg) why() reason {
+	if m.count < 0 {
+		return reason(-m.count)
+	}
+	return accepted
 }
 
 // New builds a store from cfg, applying defaults. It returns an error naming each
@@ -273,8 +285,15 @@ func (s *Store) dispatch(r *protocol.StorageRequest) {
 			return
 		}
 		m := msg{r: *r, cl: cl, now: s.clock.ms()}
-		m.broker, m.count, m.why = s.brokerFacts(bc, r)
+		var why reason
+		m.broker, m.count, why = s.brokerFacts(bc, r)
+		if why != accepted {
+			m.count = -int32(why)
+		}
 		s.send(s.worker(cl, r.Group), m, false)
+
+	case protocol.StorageSetConsumerRepeat:
+		s.repeat(r)
 
 	case protocol.StorageSetDeleteGroup, protocol.StorageClearConsumerOwners:
 		if cl, bc := s.clusterOf(r); bc != nil {

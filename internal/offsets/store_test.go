@@ -444,7 +444,7 @@ func TestBadRequests(t *testing.T) {
 		full := make(chan any, 1)
 		full <- "occupied"
 		s.Handle(nil)
-		for _, rt := range []protocol.StorageRequestConstant{-1, 12, 1 << 30} {
+		for _, rt := range []protocol.StorageRequestConstant{-1, 13, 1 << 30} {
 			v, ok := fetch(s, &protocol.StorageRequest{RequestType: rt})
 			if ok {
 				t.Errorf("unknown type %d answered %v", rt, v)
