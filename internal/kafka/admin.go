@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/warrenlag/warren/internal/config"
+	"github.com/warrenlag/warren/internal/throttle"
 	"github.com/warrenlag/warren/protocol"
 )
 
@@ -50,7 +51,7 @@ type AdminSource struct {
 	polls    int64
 	order    int64 // the Order of the last poll's commits
 	groups   map[string]*polledGroup
-	warnings throttle
+	warnings throttle.Log
 
 	// prevOrder is the Order of the previous complete poll of this run, 0
 	// before one; runs of unchanged offsets refer to it.
@@ -102,7 +103,7 @@ func NewAdminSource(cfg config.Consumer, interval time.Duration, storage chan *p
 		return nil, fmt.Errorf("consumer.%s: %w", cfg.Name, err)
 	}
 	a := &AdminSource{cfg: cfg, interval: interval, log: log, out: sender{ch: storage, orders: &orders{}}, opts: opts, now: time.Now,
-		groups: map[string]*polledGroup{}, warnings: throttle{every: 30 * time.Second}}
+		groups: map[string]*polledGroup{}, warnings: throttle.Log{Every: 30 * time.Second}}
 	if cfg.GroupAllowlist != "" {
 		a.allow = regexp.MustCompile(cfg.GroupAllowlist) // checked by config
 	}
@@ -193,7 +194,7 @@ func (a *AdminSource) Poll(ctx context.Context) {
 	listed, err := a.adm.ListGroups(ctx)
 	if err != nil && ctx.Err() == nil {
 		a.Errors.Add(1)
-		a.warnings.warn(a.log, "cannot list groups", zap.Error(err))
+		a.warnings.Warn(a.log, "cannot list groups", zap.Error(err))
 	}
 	if err != nil && len(listed) == 0 {
 		return
@@ -217,7 +218,7 @@ func (a *AdminSource) Poll(ctx context.Context) {
 	described, err := a.adm.DescribeGroups(ctx, names...)
 	if err != nil && ctx.Err() == nil {
 		a.Errors.Add(1)
-		a.warnings.warn(a.log, "cannot describe groups", zap.Error(err))
+		a.warnings.Warn(a.log, "cannot describe groups", zap.Error(err))
 	}
 	fetched := a.fetchOffsets(ctx, names)
 	if a.send(ctx, names, described, fetched) {
@@ -401,7 +402,7 @@ func (a *AdminSource) settle(ctx context.Context, now int64) bool {
 				return false
 			}
 			a.Errors.Add(1)
-			a.warnings.warn(a.log, "storage did not answer for a run of unchanged offsets in time: sending them one by one",
+			a.warnings.Warn(a.log, "storage did not answer for a run of unchanged offsets in time: sending them one by one",
 				zap.String("group", run.group), zap.String("topic", run.topic))
 		}
 		if all {
@@ -486,7 +487,7 @@ func (a *AdminSource) fetchOffsets(ctx context.Context, groups []string) map[str
 		if shard.Err != nil {
 			if ctx.Err() == nil {
 				a.Errors.Add(1)
-				a.warnings.warn(a.log, "cannot fetch offsets", zap.Error(shard.Err))
+				a.warnings.Warn(a.log, "cannot fetch offsets", zap.Error(shard.Err))
 			}
 			continue
 		}
@@ -494,7 +495,7 @@ func (a *AdminSource) fetchOffsets(ctx context.Context, groups []string) map[str
 		for _, g := range resp.Groups {
 			if err := kerr.ErrorForCode(g.ErrorCode); err != nil {
 				a.Errors.Add(1)
-				a.warnings.warn(a.log, "cannot fetch the offsets of a group", zap.String("group", g.Group), zap.Error(err))
+				a.warnings.Warn(a.log, "cannot fetch the offsets of a group", zap.String("group", g.Group), zap.Error(err))
 				continue
 			}
 			out[g.Group] = g.Topics

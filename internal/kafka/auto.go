@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/warrenlag/warren/internal/config"
+	"github.com/warrenlag/warren/internal/throttle"
 	"github.com/warrenlag/warren/protocol"
 )
 
@@ -33,7 +34,7 @@ type autoSource struct {
 	bg       background
 	onAdmin  atomic.Bool
 	switches atomic.Uint64
-	warnings throttle
+	warnings throttle.Log
 
 	// mu is held while switching sources, and by save, so that a snapshot
 	// sees one source and its own Orders base.
@@ -55,7 +56,7 @@ func newAutoSource(cfg config.Consumer, poll time.Duration, storage chan *protoc
 	o := &orders{}
 	topic.out.orders, admin.out.orders = o, o
 	return &autoSource{topic: topic, admin: admin, log: log, timing: topic.timing, orders: o,
-		warnings: throttle{every: 5 * time.Minute}}, nil
+		warnings: throttle.Log{Every: 5 * time.Minute}}, nil
 }
 
 // Start starts on the offsets topic, or on the admin API when the topic cannot
@@ -146,7 +147,7 @@ func (a *autoSource) watch(ctx context.Context) {
 // check.
 func (a *autoSource) toAdmin() {
 	if err := a.admin.open(); err != nil {
-		a.warnings.warn(a.log, "the offsets topic cannot be read, and the admin API cannot be reached", zap.Error(err))
+		a.warnings.Warn(a.log, "the offsets topic cannot be read, and the admin API cannot be reached", zap.Error(err))
 		return
 	}
 	_, since, errs := a.topic.health.unreadable()

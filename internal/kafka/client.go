@@ -16,7 +16,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
-	"go.uber.org/zap"
 
 	"github.com/warrenlag/warren/internal/config"
 	"github.com/warrenlag/warren/internal/tlsconf"
@@ -148,25 +147,4 @@ func (s sender) ask(ctx context.Context, r *protocol.StorageRequest, limit time.
 	case <-ctx.Done():
 		return nil, false, errors.New("storage did not answer in time")
 	}
-}
-
-// throttle lets one log line through per period and counts the others.
-type throttle struct {
-	every time.Duration
-	next  time.Time
-	count int
-}
-
-func (t *throttle) warn(log *zap.Logger, msg string, fields ...zap.Field) {
-	now := time.Now()
-	if now.Before(t.next) {
-		t.count++
-		return
-	}
-	if t.count > 0 {
-		fields = append(fields, zap.Int("suppressed", t.count))
-	}
-	t.count = 0
-	t.next = now.Add(t.every)
-	log.Warn(msg, fields...)
 }

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/warrenlag/warren/internal/config"
+	"github.com/warrenlag/warren/internal/throttle"
 	"github.com/warrenlag/warren/protocol"
 )
 
@@ -39,7 +40,7 @@ type Cluster struct {
 	topics      map[string]topicInfo // from the last good metadata refresh
 	refreshes   int
 	needRefresh bool
-	warnings    throttle
+	warnings    throttle.Log
 
 	// Errors counts failed Kafka requests (for metrics).
 	Errors atomic.Uint64
@@ -65,7 +66,7 @@ func NewCluster(cfg config.Cluster, storage chan *protocol.StorageRequest, log *
 		return nil, fmt.Errorf("cluster.%s: %w", cfg.Name, err)
 	}
 	return &Cluster{cfg: cfg, log: log, out: sender{ch: storage}, opts: opts,
-		warnings: throttle{every: 30 * time.Second}}, nil
+		warnings: throttle.Log{Every: 30 * time.Second}}, nil
 }
 
 // Start connects, refreshes the topics and records the newest offsets once, and
@@ -133,7 +134,7 @@ func (c *Cluster) refresh(ctx context.Context) {
 	resp, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, c.client)
 	if err != nil {
 		c.Errors.Add(1)
-		c.warnings.warn(c.log, "cannot list topics; keeping the previous list", zap.Error(err))
+		c.warnings.Warn(c.log, "cannot list topics; keeping the previous list", zap.Error(err))
 		return
 	}
 	topics := make(map[string]topicInfo, len(resp.Topics))
@@ -145,11 +146,11 @@ func (c *Cluster) refresh(ctx context.Context) {
 		if err := kerr.ErrorForCode(d.ErrorCode); errors.Is(err, kerr.TopicAuthorizationFailed) {
 			// One topic we may not see must not stop every refresh.
 			c.Errors.Add(1)
-			c.warnings.warn(c.log, "not authorized to describe a topic; it is left out", zap.String("topic", name))
+			c.warnings.Warn(c.log, "not authorized to describe a topic; it is left out", zap.String("topic", name))
 			continue
 		} else if err != nil {
 			c.Errors.Add(1)
-			c.warnings.warn(c.log, "cannot list the partitions of a topic; keeping the previous list",
+			c.warnings.Warn(c.log, "cannot list the partitions of a topic; keeping the previous list",
 				zap.String("topic", name), zap.Error(err))
 			return
 		}
@@ -158,7 +159,7 @@ func (c *Cluster) refresh(ctx context.Context) {
 		sort.Slice(parts, func(i, j int) bool { return parts[i].Partition < parts[j].Partition })
 		for _, p := range parts {
 			if p.Leader < 0 {
-				c.warnings.warn(c.log, "partition has no leader; skipped until it has one",
+				c.warnings.Warn(c.log, "partition has no leader; skipped until it has one",
 					zap.String("topic", name), zap.Int32("partition", p.Partition))
 				continue
 			}
@@ -212,7 +213,7 @@ func (c *Cluster) offsets(ctx context.Context) {
 	listed, err := c.adm.ListEndOffsets(ctx, names...)
 	if err != nil && ctx.Err() == nil {
 		c.Errors.Add(1)
-		c.warnings.warn(c.log, "cannot list offsets", zap.Error(err))
+		c.warnings.Warn(c.log, "cannot list offsets", zap.Error(err))
 	}
 	now := time.Now().UnixMilli()
 	for name, info := range topics {
@@ -224,14 +225,14 @@ func (c *Cluster) offsets(ctx context.Context) {
 				continue // its broker failed; logged above
 			case o.Err != nil:
 				c.Errors.Add(1)
-				c.warnings.warn(c.log, "cannot list the offset of a partition; refreshing metadata",
+				c.warnings.Warn(c.log, "cannot list the offset of a partition; refreshing metadata",
 					zap.String("topic", name), zap.Int32("partition", p), zap.Error(o.Err))
 				c.mu.Lock()
 				c.needRefresh = true
 				c.mu.Unlock()
 				continue
 			case o.Offset < 0:
-				c.warnings.warn(c.log, "broker gave no offset for a partition", zap.String("topic", name), zap.Int32("partition", p))
+				c.warnings.Warn(c.log, "broker gave no offset for a partition", zap.String("topic", name), zap.Int32("partition", p))
 				continue
 			}
 			if !c.out.send(ctx, &protocol.StorageRequest{RequestType: protocol.StorageSetBrokerOffset,
@@ -253,7 +254,7 @@ func (c *Cluster) Reap(ctx context.Context) {
 	listed, err := c.adm.ListGroups(ctx)
 	if err != nil {
 		c.Errors.Add(1)
-		c.warnings.warn(c.log, "groups reaper: cannot list the groups of every broker; run skipped", zap.Error(err))
+		c.warnings.Warn(c.log, "groups reaper: cannot list the groups of every broker; run skipped", zap.Error(err))
 		return
 	}
 	known := make(map[string]bool, len(listed))
@@ -262,7 +263,7 @@ func (c *Cluster) Reap(ctx context.Context) {
 	}
 	v, ok, err := c.out.ask(ctx, &protocol.StorageRequest{RequestType: protocol.StorageFetchConsumers, Cluster: c.cfg.Name}, 20*time.Second)
 	if err != nil || !ok {
-		c.warnings.warn(c.log, "groups reaper: storage did not list the groups; run skipped", zap.Error(err))
+		c.warnings.Warn(c.log, "groups reaper: storage did not list the groups; run skipped", zap.Error(err))
 		return
 	}
 	stored, _ := v.([]string)

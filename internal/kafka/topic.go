@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/warrenlag/warren/internal/config"
+	"github.com/warrenlag/warren/internal/throttle"
 	"github.com/warrenlag/warren/protocol"
 )
 
@@ -39,7 +40,7 @@ type TopicSource struct {
 	wg      sync.WaitGroup
 
 	health   health
-	warnings throttle
+	warnings throttle.Log
 
 	pmu   sync.Mutex
 	pos   *positions // of the readers running or last run; nil before
@@ -73,7 +74,7 @@ func NewTopicSource(cfg config.Consumer, storage chan *protocol.StorageRequest, 
 		d.deny = regexp.MustCompile(cfg.GroupDenylist)
 	}
 	return &TopicSource{cfg: cfg, log: log, out: sender{ch: storage}, opts: opts, dec: d, timing: t,
-		health: health{log: log}, warnings: throttle{every: 30 * time.Second}}, nil
+		health: health{log: log}, warnings: throttle.Log{Every: 30 * time.Second}}, nil
 }
 
 // Start finds the offsets topic's partitions and starts their readers. When the
@@ -292,7 +293,7 @@ func (s *TopicSource) failures(fs kgo.Fetches) int {
 func (s *TopicSource) skipped(why skip, detail string, rec *kgo.Record) {
 	s.dec.skips[why].Add(1)
 	if skipWarns[why] {
-		s.warnings.warn(s.log, "skipped a record of the offsets topic", zap.String("reason", skipNames[why]),
+		s.warnings.Warn(s.log, "skipped a record of the offsets topic", zap.String("reason", skipNames[why]),
 			zap.String("detail", detail), zap.Int32("partition", rec.Partition), zap.Int64("offset", rec.Offset))
 		return
 	}
