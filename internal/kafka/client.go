@@ -7,7 +7,6 @@ package kafka
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
+	"github.com/warrenlag/warren/internal/ask"
 	"github.com/warrenlag/warren/internal/config"
 	"github.com/warrenlag/warren/internal/tlsconf"
 	"github.com/warrenlag/warren/protocol"
@@ -135,16 +135,6 @@ func (s sender) send(ctx context.Context, r *protocol.StorageRequest) bool {
 
 // ask sends a fetch and waits for its answer, within limit.
 func (s sender) ask(ctx context.Context, r *protocol.StorageRequest, limit time.Duration) (any, bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	r.Reply = make(chan any, 1)
-	if !s.send(ctx, r) {
-		return nil, false, errors.New("storage did not take the request in time")
-	}
-	select {
-	case v, ok := <-r.Reply:
-		return v, ok, nil
-	case <-ctx.Done():
-		return nil, false, errors.New("storage did not answer in time")
-	}
+	c := ask.Client{Storage: s.ch, Wait: limit}
+	return c.Fetch(ctx, r)
 }
