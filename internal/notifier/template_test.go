@@ -166,3 +166,29 @@ func TestTransient(t *testing.T) {
 		t.Error("nil must stay nil")
 	}
 }
+
+// TestTemplateN8Bodies renders templates of our own that use the fields and
+// functions of Burrow's shipped http templates (post with the incident's
+// events, delete with .Id), on example N8's reply: the bodies are N8's, with
+// Warren's why added to the partition.
+func TestTemplateN8Bodies(t *testing.T) {
+	n := n8()
+	n.Result.Partitions[0].Why = "stopped"
+	post := `{"api_key":"{{index .Extras "api_key"}}","app":"{{index .Extras "app"}}","block":false,` +
+		`"events":[{"id":"{{.ID}}","event":{"severity":"{{.Result.Status}}","tier":"{{index .Extras "tier"}}",` +
+		`"group":"{{.Group}}","start":"{{.Start.Format "Jan 02, 2006 15:04:05 UTC"}}","complete":{{.Result.Complete}},` +
+		`"partitions":{{.Result.Partitions | jsonencoder}}}}]}` + "\n"
+	del := `{"api_key":"{{index .Extras "api_key"}}","app":"{{index .Extras "app"}}","block":false,"ids":["{{.Id}}"]}` + "\n"
+	for _, tc := range []struct{ name, text, want string }{
+		{"post", post, `{"api_key":"K","app":"burrow","block":false,"events":[{"id":"5f1c2a9e-0000-4000-8000-000000000001","event":{"severity":"ERR","tier":"STG","group":"billing","start":"Jan 02, 2024 03:04:05 UTC","complete":1,"partitions":[{"topic":"orders","partition":3,"owner":"","client_id":"","status":"STOP","start":{"offset":1000,"timestamp":1700000000000,"observedAt":0,"lag":50},"end":{"offset":1400,"timestamp":1700000040000,"observedAt":0,"lag":120},"current_lag":180,"complete":1,"why":"stopped"}]}}]}` + "\n"},
+		{"delete", del, `{"api_key":"K","app":"burrow","block":false,"ids":["5f1c2a9e-0000-4000-8000-000000000001"]}` + "\n"},
+	} {
+		got, err := render(t, tc.text, n)
+		if err != nil || got != tc.want {
+			t.Errorf("%s:\n got %q, %v\nwant %q", tc.name, got, err, tc.want)
+		}
+		if !json.Valid([]byte(got)) {
+			t.Errorf("%s: not JSON", tc.name)
+		}
+	}
+}
