@@ -51,6 +51,15 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 	}
 	defer l.close()
 	cfg := l.cfg
+	// The PID file first: a second start must not touch the running
+	// instance's stdout-logfile or log file.
+	if l.demo == nil && cfg.General.PIDFile != "" {
+		if err := writePID(cfg.General.PIDFile); err != nil {
+			fmt.Fprintln(stdout, err)
+			return 1
+		}
+		defer os.Remove(cfg.General.PIDFile)
+	}
 	if name := cfg.General.StdoutLogfile; name != "" {
 		f, err := redirect(name)
 		if err != nil {
@@ -78,17 +87,13 @@ func run(args []string, stdout, stderr io.Writer, ready chan<- map[string]string
 	}
 	fileBudget(cfg, log)
 	applyMemory(cfg.General, log)
-	if l.demo == nil && cfg.General.PIDFile != "" {
-		if err := writePID(cfg.General.PIDFile); err != nil {
-			fmt.Fprintln(stdout, err)
-			return 1
-		}
-		defer os.Remove(cfg.General.PIDFile)
-	}
 
 	w, err := assemble(cfg, log, &level)
 	if err != nil {
 		return configErr(stderr, err)
+	}
+	if l.demo == nil {
+		w.pidFile = cfg.General.PIDFile
 	}
 	return serve(ctx, w, l.demo, stderr, ready)
 }
@@ -182,6 +187,7 @@ type component struct {
 // warren is everything built from the configuration: the components in start
 // order, and what serving needs.
 type warren struct {
+	pidFile    string // removed by the stop watchdog too
 	app        *protocol.ApplicationContext
 	components []component
 	server     *httpapi.Server
@@ -231,15 +237,16 @@ func assemble(cfg *config.Config, log *zap.Logger, level *zap.AtomicLevel) (*war
 	w.components = []component{
 		{"storage", st.Start, func() { st.Stop() }},
 		{"evaluator", ev.Start, func() { ev.Stop() }},
+		// The state file, restored before anything started (by keepState),
+		// is stopped after the Kafka modules, the election, the notifier
+		// and the HTTP server and before storage, so that its last snapshot
+		// holds everything they changed.
+		{"state", w.state.start, w.state.stop},
 		{"httpserver", w.server.Start, w.server.Stop},
 		{"notifier", nt.Start, func() { nt.Stop() }},
 		// The election, once the notifier runs: stopped first, it hands over
 		// at once (it leaves the group) while the notifier still stands.
 		{"ha", h.start, h.stop},
-		// The state file, restored before anything started (by keepState),
-		// is stopped once the Kafka modules have stopped and while storage
-		// still runs, so that its last snapshot holds everything they read.
-		{"state", w.state.start, w.state.stop},
 	}
 	for _, m := range mods { // clusters, then consumers
 		w.components = append(w.components, component{m.Name, m.Module.Start, m.Module.Stop})
@@ -287,7 +294,19 @@ func serve(ctx context.Context, w *warren, dm *demo.Demo, stderr io.Writer, read
 		}
 	}
 	for _, c := range w.components {
+		if ctx.Err() != nil { // a signal during start: stop what started, cleanly
+			log.Info("Shutdown triggered during start", zap.String("before", c.name))
+			stopAll()
+			fmt.Fprintf(stderr, "Stopped Warren at %s\n", time.Now().Format(time.RFC3339))
+			return 0
+		}
 		if err := c.start(); err != nil {
+			if ctx.Err() != nil { // stopped by a signal while it started
+				log.Info("Shutdown triggered during start", zap.String("component", c.name), zap.Error(err))
+				stopAll()
+				fmt.Fprintf(stderr, "Stopped Warren at %s\n", time.Now().Format(time.RFC3339))
+				return 0
+			}
 			log.Error("start failed", zap.String("component", c.name), zap.Error(err))
 			stopAll()
 			fmt.Fprintf(stderr, "%v\nWarren failed at %s\n", err, time.Now().Format(time.RFC3339))
@@ -309,6 +328,9 @@ func serve(ctx context.Context, w *warren, dm *demo.Demo, stderr io.Writer, read
 	// Stopping is bounded: what has not stopped by then is abandoned.
 	watchdog := time.AfterFunc(stopWithin, func() {
 		fmt.Fprintf(stderr, "Warren did not stop within %s; exiting\n", stopWithin)
+		if w.pidFile != "" {
+			os.Remove(w.pidFile) // os.Exit runs no deferred removal
+		}
 		os.Exit(1)
 	})
 	defer watchdog.Stop()

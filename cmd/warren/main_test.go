@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -276,6 +277,27 @@ address = "127.0.0.1:0"
 		stop(t, cmd, stderr)
 		if _, err := os.Stat(filepath.Join(dir, "warren.pid")); err == nil {
 			t.Error("PID file left behind")
+		}
+	})
+
+	t.Run("a second start leaves the first's files alone", func(t *testing.T) {
+		dir := t.TempDir()
+		// The PID file names a live process (this test), as a running
+		// Warren's would; its stdout-logfile must not be moved aside.
+		os.WriteFile(filepath.Join(dir, "warren.pid"), []byte(strconv.Itoa(os.Getpid())), 0o644)
+		os.WriteFile(filepath.Join(dir, "warren.out"), []byte("the first instance's output\n"), 0o644)
+		os.WriteFile(filepath.Join(dir, "burrow.toml"), []byte("[general]\npidfile = \"warren.pid\"\nstdout-logfile = \"warren.out\"\n"), 0o600)
+		cmd := exec.Command(bin, "--config-dir", dir)
+		cmd.Dir = dir
+		out, _ := cmd.CombinedOutput()
+		if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), "Existing process running on PID") {
+			t.Errorf("exit %d, output %s", cmd.ProcessState.ExitCode(), out)
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, "warren.out")); err != nil || string(b) != "the first instance's output\n" {
+			t.Errorf("the running instance's stdout-logfile was touched: %q, %v", b, err)
+		}
+		if moved, _ := filepath.Glob(filepath.Join(dir, "warren.out.*")); len(moved) != 0 {
+			t.Errorf("moved aside: %v", moved)
 		}
 	})
 

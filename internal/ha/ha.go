@@ -188,8 +188,11 @@ func (c *Coordinator) Start() error {
 	return nil
 }
 
+// stopWait bounds each of Stop's last writes and its leaving the group.
+const stopWait = 5 * time.Second
+
 // Stop stops leading, writes what is pending to the state topic (for at most
-// a session timeout), leaves the group at once, so that another member takes
+// a session timeout or stopWait), leaves the group at once, so that another member takes
 // over without waiting for the session to expire, and closes the clients.
 func (c *Coordinator) Stop() error {
 	if c.cancel == nil {
@@ -201,9 +204,15 @@ func (c *Coordinator) Stop() error {
 	c.demote(demoteStop)
 	c.mu.Unlock()
 	c.cancel()
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.SessionTimeout)
-	defer cancel()
+	// Bounded, so that Warren's whole stop stays within its 30 s even with
+	// the coordinating cluster gone: the flush and the leave get a few
+	// seconds each, never more than a session timeout.
+	wait := min(c.cfg.SessionTimeout, stopWait)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	err := c.state.Flush(ctx)
+	cancel()
+	ctx, cancel = context.WithTimeout(context.Background(), wait)
+	defer cancel()
 	if lerr := c.group.LeaveGroupContext(ctx); lerr != nil && err == nil {
 		err = lerr
 	}

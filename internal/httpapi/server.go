@@ -95,7 +95,7 @@ func New(opts Options) *Server {
 		opts.Host, _ = os.Hostname()
 	}
 	s := &Server{opts: opts, asker: &ask.Client{Storage: opts.Storage, Evaluator: opts.Evaluator, Wait: opts.Wait},
-		ui: uiState{fresh: uiFresh}}
+		ui: uiState{fresh: uiFresh, build: make(chan struct{}, 1)}}
 	if o := opts.Config.General.AccessControlAllowOrigin; o != "" {
 		s.acao = []string{o}
 	}

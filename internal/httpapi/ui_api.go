@@ -44,9 +44,10 @@ type groupKey struct{ cluster, group string }
 // that found it; a group first seen in a status is marked as having had it
 // since at least then.
 type uiState struct {
-	// build guards the last overview; it is held while one is built, so
-	// concurrent viewers share one build.
-	build sync.Mutex
+	// build is a one-slot lock on the last overview, held while one is
+	// built, so that concurrent viewers share one build; a viewer that
+	// leaves stops waiting for it.
+	build chan struct{}
 	body  []byte
 	built time.Time
 	fresh time.Duration
@@ -114,8 +115,12 @@ type uiIncident struct {
 // partition counts, and the open incidents.
 func (s *Server) uiOverview(w http.ResponseWriter, r *http.Request) {
 	u := &s.ui
-	u.build.Lock()
-	defer u.build.Unlock()
+	select {
+	case u.build <- struct{}{}:
+	case <-r.Context().Done():
+		return
+	}
+	defer func() { <-u.build }()
 	if u.body == nil || time.Since(u.built) >= u.fresh {
 		body, err := s.buildOverview(r.Context())
 		if err != nil {
@@ -134,8 +139,11 @@ type rawJSON []byte
 
 func (b rawJSON) appendJSON(out []byte) ([]byte, error) { return append(out, b...), nil }
 
-// buildOverview evaluates every group. The caller holds s.ui.build.
+// buildOverview evaluates every group. The caller holds s.ui.build. The first
+// failure ends the build: the evaluator is not asked about the others.
 func (s *Server) buildOverview(ctx context.Context) ([]byte, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	type job struct {
 		key groupKey
 		out *uiGroupSummary
@@ -164,10 +172,12 @@ func (s *Server) buildOverview(ctx context.Context) ([]byte, error) {
 	for range min(uiWorkers, len(jobs)) {
 		wg.Go(func() {
 			for i := range next {
-				if s.opts.Evaluator == nil {
+				if s.opts.Evaluator == nil || ctx.Err() != nil {
 					continue
 				}
-				statuses[i], errs[i] = s.asker.Status(ctx, jobs[i].key.cluster, jobs[i].key.group, true)
+				if statuses[i], errs[i] = s.asker.Status(ctx, jobs[i].key.cluster, jobs[i].key.group, true); errs[i] != nil {
+					cancel()
+				}
 			}
 		})
 	}
@@ -180,6 +190,9 @@ func (s *Server) buildOverview(ctx context.Context) ([]byte, error) {
 		if errs[i] != nil {
 			return nil, errs[i]
 		}
+	}
+	if err := ctx.Err(); err != nil { // the viewer left: some groups were not asked
+		return nil, err
 	}
 	now := time.Now()
 	keep := make(map[groupKey]seenStatus, len(jobs))

@@ -455,6 +455,9 @@ func (a *AdminSource) stored(ctx context.Context, group string, n int) map[strin
 		last := make([]int64, len(parts))
 		for i, p := range parts {
 			last[i] = -1
+			if p == nil { // another storage module may leave a partition out
+				continue
+			}
 			for j := len(p.Offsets) - 1; j >= 0; j-- {
 				if o := p.Offsets[j]; o != nil {
 					last[i] = o.Offset

@@ -48,13 +48,24 @@ type Keeper struct {
 // Load reads the state file and hands its sections to restore. A missing file
 // is a first start: restore is not called. A bad file (truncated, corrupt,
 // foreign, of a future version, too large) is logged once with its reason,
-// moved aside and counted, and Warren starts empty. Load returns whether a
+// moved aside and counted, and Warren starts empty. A file that cannot be
+// read at all (permissions, I/O) is logged and counted as a failure, left
+// in place, and Warren starts empty. Load returns whether a
 // snapshot was restored.
 func (k *Keeper) Load(restore func(sections iter.Seq2[string, []byte]) error) bool {
 	snap, err := k.File.Read()
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		k.Log.Info("no state file yet: starting empty", zap.String("path", k.File.Path()))
+		return false
+	case err != nil && !isBad(err):
+		// Not the file's fault (permissions, a folder in its place, an I/O
+		// error): start empty and leave it where it is, for the operator.
+		k.Log.Error("the state file cannot be read: starting empty, the file is left in place", zap.Error(err),
+			zap.String("path", k.File.Path()))
+		k.mu.Lock()
+		k.failures++
+		k.mu.Unlock()
 		return false
 	case err != nil:
 		reason := Reason(err)
@@ -78,6 +89,17 @@ func (k *Keeper) Load(restore func(sections iter.Seq2[string, []byte]) error) bo
 		k.Log.Warn("the state file was restored in part", zap.Error(err))
 	}
 	return true
+}
+
+// isBad says whether err is a file that is not a good state file, which is
+// moved aside, rather than one that could not be read at all.
+func isBad(err error) bool {
+	for _, e := range []error{ErrTruncated, ErrCorrupt, ErrForeign, ErrFutureVersion, ErrTooLarge} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // Start writes a snapshot every Interval until Stop.

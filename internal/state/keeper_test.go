@@ -96,3 +96,23 @@ warren_state_write_failures_total 2
 		t.Error(err)
 	}
 }
+
+// TestKeeperUnreadable: a state file that cannot be opened at all (here a
+// symbolic link to itself: ELOOP; permissions would do, but tests may run as
+// root) is left where it is, not moved aside as a bad file.
+func TestKeeperUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Symlink(FileName, filepath.Join(dir, FileName)); err != nil {
+		t.Fatal(err)
+	}
+	k := &Keeper{File: &File{Dir: dir}, Log: zap.NewNop()}
+	if k.Load(func(iter.Seq2[string, []byte]) error { return nil }) {
+		t.Fatal("restored from a folder")
+	}
+	if moved, _ := filepath.Glob(filepath.Join(dir, BadPrefix+"*")); len(moved) != 0 {
+		t.Errorf("moved aside: %v", moved)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, FileName)); err != nil {
+		t.Errorf("the file is gone: %v", err)
+	}
+}
