@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -114,6 +115,7 @@ func TestHA(t *testing.T) {
 	if err := cl.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	var ins []*instance
 	commit := func(at int64) {
 		t.Helper()
 		o := kadm.Offsets{}
@@ -121,7 +123,15 @@ func TestHA(t *testing.T) {
 		if _, err := adm.CommitOffsets(context.Background(), "payments", o); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(1500 * time.Millisecond) // one admin poll (offset-refresh 1 s) sees each
+		// Until an instance's admin poll (every second) has stored it.
+		for _, in := range ins {
+			if !in.dead {
+				waitFor(t, "http://"+in.addr+"/v3/kafka/local/consumer/payments/lag", func(s int, b string) bool {
+					return s == 200 && strings.Contains(b, fmt.Sprintf(`"end":{"offset":%d,`, at))
+				})
+				break
+			}
+		}
 	}
 	var got events
 	receiver := httptest.NewServer(&got)
@@ -162,7 +172,6 @@ session-timeout = ` + strconv.Itoa(int(session/time.Second)) + `
 heartbeat-interval = 0.5
 rebalance-timeout = 3
 `
-	var ins []*instance
 	for range 3 {
 		dir := t.TempDir()
 		c := conf + fmt.Sprintf("[general]\npidfile = %q\n", filepath.Join(dir, "warren.pid"))
@@ -181,7 +190,7 @@ rebalance-timeout = 3
 			} else if len(l) > 1 {
 				t.Fatalf("%s: instances %v all lead", what, l)
 			}
-			time.Sleep(100 * time.Millisecond)
+			waitTick()
 		}
 		t.Fatalf("%s: no leader within %v", what, within)
 		return -1, 0
@@ -194,9 +203,9 @@ rebalance-timeout = 3
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for len(got.list()) == 0 && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
+		waitTick()
 	}
-	time.Sleep(2 * time.Second) // time for a duplicate to show
+	never(t, 2*time.Second, "a second open", func() bool { return len(got.list()) > 1 })
 	opens := got.list()
 	if len(opens) != 1 || opens[0][:5] != "open " {
 		t.Fatalf("the receiver got %q, want one open", opens)
@@ -209,32 +218,32 @@ rebalance-timeout = 3
 	ins[first].dead = true
 	second, took := one(session+5*time.Second, "after SIGKILL")
 	t.Logf("failover after SIGKILL: %v (session timeout %v)", took, session)
-	time.Sleep(2 * time.Second) // still ERR: no second open within send-interval
+	never(t, 2*time.Second, "an open from the new leader within send-interval", func() bool { return len(got.list()) > 1 })
 	for _, at := range []int64{400, 500, 600} {
 		commit(at)
 	}
 	deadline = time.Now().Add(20 * time.Second)
 	for len(got.list()) < 2 && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
+		waitTick()
 	}
 	if all := got.list(); len(all) != 2 || all[1] != "close "+id {
 		t.Fatalf("the receiver got %q, want [open %s, close %s]", all, id, id)
 	}
 
 	// The coordinating cluster stopped and restarted: one leader after.
+	// While it is gone, no instance leads: each one's lease runs out.
 	kf.Close()
-	time.Sleep(session)
+	for deadline := time.Now().Add(session + 5*time.Second); len(leaders(ins)) > 0; waitTick() {
+		if time.Now().After(deadline) {
+			t.Fatalf("instances %v still lead %v after the cluster went away", leaders(ins), session+5*time.Second)
+		}
+	}
 	if kf, err = kfake.NewCluster(opts...); err != nil {
 		t.Fatal(err)
 	}
 	third, took := one(3*session+10*time.Second, "after the cluster restarted")
 	t.Logf("a leader %v after the restart", took)
-	for range 20 { // and only one
-		if l := leaders(ins); len(l) > 1 {
-			t.Fatalf("after the restart, instances %v all lead", l)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	never(t, 2*time.Second, "two leaders after the restart", func() bool { return len(leaders(ins)) > 1 })
 
 	// SIGTERM of the leader hands over at once.
 	stop(t, ins[third].cmd, ins[third].stderr)
@@ -251,6 +260,17 @@ rebalance-timeout = 3
 		seen[e] = true
 	}
 	_, _ = second, fourth
+}
+
+// never watches the processes for a while and fails as soon as bad holds:
+// the only way to see that something does not happen.
+func never(t *testing.T, during time.Duration, what string, bad func() bool) {
+	t.Helper()
+	for end := time.Now().Add(during); time.Now().Before(end); waitTick() {
+		if bad() {
+			t.Fatalf("%s", what)
+		}
+	}
 }
 
 // freePort returns a TCP port free a moment ago.
