@@ -2,9 +2,9 @@ package evaluator
 
 import (
 	"math"
-	"math/bits"
 	"slices"
 
+	"github.com/warrenlag/warren/internal/decimal"
 	"github.com/warrenlag/warren/protocol"
 )
 
@@ -328,91 +328,50 @@ func (t *whyText) add(ps *protocol.PartitionStatus, f facts) {
 	switch f.kind {
 	case whyStop:
 		b = append(b, "STOP: last commit "...)
-		b = appendInt(b, f.n[0])
+		b = decimal.AppendInt(b, f.n[0])
 		b = append(b, " s ago, window spans "...)
-		b = appendInt(b, f.n[1])
+		b = decimal.AppendInt(b, f.n[1])
 		b = append(b, " s; lag "...)
-		b = appendInt(b, f.n[2])
+		b = decimal.AppendInt(b, f.n[2])
 		b = append(b, ", and no broker reading ("...)
-		b = appendInt(b, f.n[3])
+		b = decimal.AppendInt(b, f.n[3])
 		b = append(b, " kept) was at or below offset "...)
-		b = appendInt(b, f.m)
+		b = decimal.AppendInt(b, f.m)
 	case whyRewind:
 		b = append(b, "REWIND: committed offset fell from "...)
-		b = appendInt(b, f.n[0])
+		b = decimal.AppendInt(b, f.n[0])
 		b = append(b, " to "...)
-		b = appendInt(b, f.n[1])
+		b = decimal.AppendInt(b, f.n[1])
 		b = append(b, " and has not climbed back (newest "...)
-		b = appendInt(b, f.n[2])
+		b = decimal.AppendInt(b, f.n[2])
 		b = append(b, ")"...)
 	case whyStall:
 		b = append(b, "STALL: offset "...)
-		b = appendInt(b, f.n[0])
+		b = decimal.AppendInt(b, f.n[0])
 		b = append(b, " unchanged over "...)
-		b = appendInt(b, f.n[1])
+		b = decimal.AppendInt(b, f.n[1])
 		b = append(b, " commits spanning "...)
-		b = appendInt(b, f.n[2])
+		b = decimal.AppendInt(b, f.n[2])
 		b = append(b, " s while the lag is "...)
-		b = appendInt(b, f.n[3])
+		b = decimal.AppendInt(b, f.n[3])
 	case whyWarn:
 		b = append(b, "WARN: lag did not decrease over "...)
-		b = appendInt(b, f.n[0])
+		b = decimal.AppendInt(b, f.n[0])
 		b = append(b, " commits spanning "...)
-		b = appendInt(b, f.n[1])
+		b = decimal.AppendInt(b, f.n[1])
 		b = append(b, " s ("...)
-		b = appendInt(b, f.n[2])
+		b = decimal.AppendInt(b, f.n[2])
 		b = append(b, " to "...)
-		b = appendInt(b, f.n[3])
+		b = decimal.AppendInt(b, f.n[3])
 		b = append(b, ")"...)
 	case whyWarnUnknown:
 		b = append(b, "WARN: lag "...)
-		b = appendInt(b, f.n[0])
+		b = decimal.AppendInt(b, f.n[0])
 		b = append(b, " and no commit in the window has a known lag to show it falling"...)
 	}
 	t.buf = b
 	t.parts = append(t.parts, ps)
 	t.ends = append(t.ends, len(b))
-}
-
-// pow10 and pairs serve appendInt.
-var pow10 = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
-
-const pairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
-
-// appendInt appends the decimal form of v to b, as strconv.AppendInt does, but
-// writes the digits in place, two at a time, instead of through a buffer of
-// its own: the reasons of a large group hold thousands of numbers.
-func appendInt(b []byte, v int64) []byte {
-	u := uint64(v)
-	if v < 0 {
-		b = append(b, '-')
-		u = -u // the magnitude, also for math.MinInt64
-	}
-	n := bits.Len64(u) * 1233 >> 12 // digits - 1, or digits when u >= 10^n
-	if n < len(pow10) && u >= pow10[n] {
-		n++
-	}
-	n = max(n, 1)
-	l := len(b)
-	if cap(b)-l < n {
-		b = append(b, make([]byte, n)...)
-	} else {
-		b = b[:l+n]
-	}
-	i := l + n
-	for u >= 100 {
-		q := u / 100
-		r := (u - q*100) * 2
-		i -= 2
-		b[i], b[i+1] = pairs[r], pairs[r+1]
-		u = q
-	}
-	if u >= 10 {
-		b[i-2], b[i-1] = pairs[u*2], pairs[u*2+1]
-	} else {
-		b[i-1] = byte('0' + u)
-	}
-	return b
 }
 
 // set gives each partition its reason.

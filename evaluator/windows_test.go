@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/warrenlag/warren/internal/decimal"
 	"github.com/warrenlag/warren/protocol"
 )
 
@@ -91,10 +92,10 @@ func TestAppendInt(t *testing.T) {
 		values = append(values, p-1, p, p+1, -p)
 	}
 	for _, v := range values {
-		if got, want := string(appendInt([]byte("x"), v)), "x"+strconv.FormatInt(v, 10); got != want {
+		if got, want := string(decimal.AppendInt([]byte("x"), v)), "x"+strconv.FormatInt(v, 10); got != want {
 			t.Errorf("%d: %q, want %q", v, got, want)
 		}
-		if got, want := string(appendInt(make([]byte, 0, 64), v)), strconv.FormatInt(v, 10); got != want {
+		if got, want := string(decimal.AppendInt(make([]byte, 0, 64), v)), strconv.FormatInt(v, 10); got != want {
 			t.Errorf("%d in room: %q, want %q", v, got, want)
 		}
 	}

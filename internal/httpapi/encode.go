@@ -4,11 +4,11 @@ import (
 	"errors"
 	"maps"
 	"math"
-	"math/bits"
 	"slices"
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/warrenlag/warren/internal/decimal"
 	"github.com/warrenlag/warren/protocol"
 )
 
@@ -151,7 +151,7 @@ func appendMillis(b []byte, f float64, bits int) ([]byte, bool) {
 		return b, false
 	}
 	u := uint64(m)
-	b = appendUint(b, u/1000)
+	b = decimal.AppendUint(b, u/1000)
 	frac := u % 1000
 	if frac == 0 {
 		return b, true
@@ -162,58 +162,6 @@ func appendMillis(b []byte, f float64, bits int) ([]byte, bool) {
 		n--
 	}
 	return append(b, d[:n]...), true
-}
-
-// digitPairs holds "00" to "99", for writing numbers two digits at a time.
-const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
-	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
-	"8081828384858687888990919293949596979899"
-
-// pow10 holds the powers of ten that fit a uint64.
-var pow10 = func() (t [20]uint64) {
-	t[0] = 1
-	for i := 1; i < len(t); i++ {
-		t[i] = t[i-1] * 10
-	}
-	return t
-}()
-
-// appendUint appends u in decimal, writing the digits in place from the last.
-func appendUint(b []byte, u uint64) []byte {
-	if u < 10 {
-		return append(b, byte('0'+u))
-	}
-	n := (bits.Len64(u) * 1233) >> 12 // log10(u), or one less
-	if n < len(pow10) && u >= pow10[n] {
-		n++
-	}
-	l := len(b)
-	if cap(b)-l < n {
-		b = slices.Grow(b, n)
-	}
-	b = b[:l+n]
-	i := l + n
-	for u >= 100 {
-		q := u / 100
-		r := (u - q*100) * 2
-		i -= 2
-		b[i], b[i+1] = digitPairs[r], digitPairs[r+1]
-		u = q
-	}
-	if u >= 10 {
-		b[i-2], b[i-1] = digitPairs[u*2], digitPairs[u*2+1]
-	} else {
-		b[i-1] = byte('0' + u)
-	}
-	return b
-}
-
-// appendInt appends v in decimal.
-func appendInt(b []byte, v int64) []byte {
-	if v < 0 {
-		return appendUint(append(b, '-'), -uint64(v))
-	}
-	return appendUint(b, uint64(v))
 }
 
 func appendBool(b []byte, v bool) []byte {
@@ -247,7 +195,7 @@ func appendInts(b []byte, l []int64) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendInt(b, v)
+		b = decimal.AppendInt(b, v)
 	}
 	return append(b, ']')
 }
@@ -377,7 +325,7 @@ func appendConsumerPartitions(b []byte, parts protocol.ConsumerPartitions) []byt
 		b = append(b, `,"client_id":`...)
 		b = appendString(b, p.ClientID)
 		b = append(b, `,"current-lag":`...)
-		b = appendUint(b, p.CurrentLag)
+		b = decimal.AppendUint(b, p.CurrentLag)
 		b = append(b, '}')
 	}
 	return append(b, ']')
@@ -389,16 +337,16 @@ func appendOffset(b []byte, o *protocol.ConsumerOffset) []byte {
 		return append(b, "null"...)
 	}
 	b = append(b, `{"offset":`...)
-	b = appendInt(b, o.Offset)
+	b = decimal.AppendInt(b, o.Offset)
 	b = append(b, `,"timestamp":`...)
-	b = appendInt(b, o.Timestamp)
+	b = decimal.AppendInt(b, o.Timestamp)
 	b = append(b, `,"observedAt":`...)
-	b = appendInt(b, o.ObservedTimestamp)
+	b = decimal.AppendInt(b, o.ObservedTimestamp)
 	b = append(b, `,"lag":`...)
 	if o.Lag == nil {
 		b = append(b, "null"...)
 	} else {
-		b = appendUint(b, o.Lag.Value)
+		b = decimal.AppendUint(b, o.Lag.Value)
 	}
 	return append(b, '}')
 }
@@ -441,13 +389,13 @@ func appendGroupStatus(b []byte, st *protocol.ConsumerGroupStatus) ([]byte, erro
 		b = append(b, ']')
 	}
 	b = append(b, `,"partition_count":`...)
-	b = appendInt(b, int64(st.TotalPartitions))
+	b = decimal.AppendInt(b, int64(st.TotalPartitions))
 	b = append(b, `,"maxlag":`...)
 	if b, err = appendPartitionStatus(b, st.Maxlag); err != nil {
 		return b, err
 	}
 	b = append(b, `,"totallag":`...)
-	b = appendUint(b, st.TotalLag)
+	b = decimal.AppendUint(b, st.TotalLag)
 	return append(b, '}'), nil
 }
 
@@ -463,7 +411,7 @@ func appendPartitionStatus(b []byte, ps *protocol.PartitionStatus) ([]byte, erro
 	b = append(b, `{"topic":`...)
 	b = appendString(b, ps.Topic)
 	b = append(b, `,"partition":`...)
-	b = appendInt(b, int64(ps.Partition))
+	b = decimal.AppendInt(b, int64(ps.Partition))
 	b = append(b, `,"owner":`...)
 	b = appendString(b, ps.Owner)
 	b = append(b, `,"client_id":`...)
@@ -475,7 +423,7 @@ func appendPartitionStatus(b []byte, ps *protocol.PartitionStatus) ([]byte, erro
 	b = append(b, `,"end":`...)
 	b = appendOffset(b, ps.End)
 	b = append(b, `,"current_lag":`...)
-	b = appendUint(b, ps.CurrentLag)
+	b = decimal.AppendUint(b, ps.CurrentLag)
 	b = append(b, `,"complete":`...)
 	b, err := appendFloat(b, float64(ps.Complete), 32)
 	if err != nil {
