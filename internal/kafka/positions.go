@@ -289,28 +289,24 @@ func Restore(mods []Named, sections iter.Seq2[string, []byte]) RestoreStats {
 			st.OtherSections++
 			continue
 		}
-		d := state.NewDecoder(data)
-		for d.Len() > 0 {
-			rec := d.Record()
-			if d.Err() != nil {
-				st.Malformed++ // the rest of the section cannot be found
-				break
-			}
-			sv, err := decodeSaved(&rec)
+		if !state.Records(data, func(rec *state.Decoder) {
+			sv, err := decodeSaved(rec)
 			if err != nil {
 				st.Malformed++
-				continue
+				return
 			}
 			r, ok := byName[sv.module]
 			if !ok {
 				st.Unknown++
-				continue
+				return
 			}
 			if _, cluster, topic := r.config(); sv.cluster != cluster || sv.topic != topic {
 				st.Mismatched++
-				continue
+				return
 			}
 			restored[sv.module] = &sv
+		}) {
+			st.Malformed++ // the rest of the section cannot be found
 		}
 	}
 	for name, sv := range restored {

@@ -223,14 +223,8 @@ func (c *Coordinator) apply(sections iter.Seq2[string, []byte]) restoreStats {
 			st.OtherSections++
 			continue
 		}
-		d := state.NewDecoder(data)
-		for d.Len() > 0 {
-			rec := d.Record()
-			if d.Err() != nil {
-				st.Malformed++ // the rest of the section cannot be found
-				break
-			}
-			g, err := c.restoreGroup(&rec, index, now, &st)
+		if !state.Records(data, func(rec *state.Decoder) {
+			g, err := c.restoreGroup(rec, index, now, &st)
 			switch {
 			case err != nil || rec.Err() != nil:
 				st.Malformed++
@@ -244,6 +238,8 @@ func (c *Coordinator) apply(sections iter.Seq2[string, []byte]) restoreStats {
 				old.id, old.start = g.id, g.start
 				copy(old.last, g.last)
 			}
+		}) {
+			st.Malformed++ // the rest of the section cannot be found
 		}
 	}
 	return st

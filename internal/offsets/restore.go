@@ -51,16 +51,12 @@ func (s *Store) Restore(sections iter.Seq2[string, []byte]) (RestoreStats, error
 			st.OtherSections++
 			continue
 		}
-		d := state.NewDecoder(data)
-		for d.Len() > 0 {
-			rec := d.Record()
-			if d.Err() != nil {
-				st.Malformed++ // the rest of the section cannot be found
-				break
-			}
-			if err := restore(&rec, now, &st); err != nil || rec.Err() != nil {
+		if !state.Records(data, func(rec *state.Decoder) {
+			if err := restore(rec, now, &st); err != nil || rec.Err() != nil {
 				st.Malformed++
 			}
+		}) {
+			st.Malformed++ // the rest of the section cannot be found
 		}
 	}
 	s.lastBC, s.lastGroupCl = nil, -1

@@ -129,3 +129,19 @@ func EndRecord(b []byte, at int) []byte {
 	binary.LittleEndian.PutUint32(b[at:], uint32(n))
 	return b
 }
+
+// Records calls fn with each record of a section's data, in order. It
+// reports false when the data stops being records (a length beyond the bytes
+// left), after the whole ones before: the rest of the section cannot be
+// found, and the caller counts it malformed.
+func Records(data []byte, fn func(rec *Decoder)) bool {
+	d := NewDecoder(data)
+	for d.Len() > 0 {
+		rec := d.Record()
+		if d.Err() != nil {
+			return false
+		}
+		fn(&rec)
+	}
+	return true
+}
