@@ -183,6 +183,23 @@ func comparable(t *testing.T, body []byte) string {
 	return string(b)
 }
 
+// kafkaWithClient starts a kfake cluster of one broker with topic "orders" of
+// the given partitions, and a client of it; both end with the test.
+func kafkaWithClient(t *testing.T, partitions int32) (*kfake.Cluster, *kgo.Client, *kadm.Client) {
+	t.Helper()
+	kf, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, "orders"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kf.Close)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(kf.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return kf, cl, kadm.NewClient(cl)
+}
+
 // waitTick paces a polling loop over something a separate process does.
 func waitTick() { <-time.After(200 * time.Millisecond) }
 
@@ -302,17 +319,7 @@ address = "127.0.0.1:0"
 	})
 
 	t.Run("state across restarts", func(t *testing.T) {
-		kf, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "orders"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer kf.Close()
-		cl, err := kgo.NewClient(kgo.SeedBrokers(kf.ListenAddrs()...))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cl.Close()
-		adm := kadm.NewClient(cl)
+		kf, cl, adm := kafkaWithClient(t, 2)
 		for i := range 40 { // log ends at 20 in each partition
 			if err := cl.ProduceSync(context.Background(), &kgo.Record{Topic: "orders", Partition: int32(i % 2)}).FirstErr(); err != nil {
 				t.Fatal(err)
@@ -406,17 +413,7 @@ address = "127.0.0.1:0"
 	})
 
 	t.Run("http notifier against kfake", func(t *testing.T) {
-		kf, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "orders"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer kf.Close()
-		cl, err := kgo.NewClient(kgo.SeedBrokers(kf.ListenAddrs()...))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cl.Close()
-		adm := kadm.NewClient(cl)
+		kf, _, adm := kafkaWithClient(t, 1)
 		got := make(chan string, 64)
 		receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			b, _ := io.ReadAll(r.Body)
