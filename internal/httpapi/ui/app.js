@@ -129,6 +129,25 @@ const W = (() => {
     });
   }
 
+  // refresh reads url and hands its data to show, marking the page updated
+  // and the render done; a failure is shown on the page (notFound for a 404,
+  // when given, else failure and the reason) and thrown to every().
+  async function refresh(url, notFound, failure, show) {
+    performance.mark("warren:fetch");
+    let data;
+    try {
+      data = await getJSON(url);
+    } catch (e) {
+      updated(false, e.message);
+      showError(e.status === 404 && notFound ? notFound : failure + ": " + e.message);
+      throw e;
+    }
+    showError("");
+    show(data);
+    updated(true);
+    await rendered("warren:fetch");
+  }
+
   // sortable wires the <button data-sort> of a table head: state.key and
   // state.dir (1 ascending, -1 descending) change, then onChange runs.
   function sortable(thead, state, defaults, onChange) {
@@ -152,5 +171,5 @@ const W = (() => {
   }
 
   return { severity, order, el, badge, fmtInt, fmtSeconds, fmtTime, since, getJSON, groupURL, clusterURL,
-    every, updated, showError, rendered, sortable };
+    every, updated, showError, rendered, refresh, sortable };
 })();

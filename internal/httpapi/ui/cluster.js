@@ -49,22 +49,15 @@
 
   filter.addEventListener("input", () => { if (data) render(); });
 
-  async function refresh() {
-    performance.mark("warren:fetch");
-    try {
-      data = await W.getJSON("/ui/api/cluster?" + new URLSearchParams({ cluster }));
-    } catch (e) {
-      W.updated(false, e.message);
-      W.showError(e.status === 404 ? "No cluster " + JSON.stringify(cluster) + "." : "Cannot read the cluster: " + e.message);
-      throw e;
-    }
-    W.showError("");
-    // An open <details> survives only if the table is left alone: redraw
-    // only when something changed.
-    const key = JSON.stringify(data.topics);
-    if (key !== render.last) { render(); render.last = key; }
-    W.updated(true);
-    await W.rendered("warren:fetch");
+  function refresh() {
+    return W.refresh("/ui/api/cluster?" + new URLSearchParams({ cluster }), "No cluster " + JSON.stringify(cluster) + ".",
+      "Cannot read the cluster", (d) => {
+        data = d;
+        // An open <details> survives only if the table is left alone: redraw
+        // only when something changed.
+        const key = JSON.stringify(data.topics);
+        if (key !== render.last) { render(); render.last = key; }
+      });
   }
 
   W.every(10000, refresh);

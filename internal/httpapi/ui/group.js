@@ -248,20 +248,10 @@
   });
   matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => { if (data) renderCharts(); });
 
-  async function refresh() {
-    performance.mark("warren:fetch");
-    try {
-      data = await W.getJSON("/ui/api/group?" + new URLSearchParams({ cluster, group }));
-    } catch (e) {
-      W.updated(false, e.message);
-      W.showError(e.status === 404 ? "No group " + JSON.stringify(group) + " in cluster " + JSON.stringify(cluster) + "." :
-        "Cannot read the group: " + e.message);
-      throw e;
-    }
-    W.showError("");
-    render();
-    W.updated(true);
-    await W.rendered("warren:fetch");
+  function refresh() {
+    return W.refresh("/ui/api/group?" + new URLSearchParams({ cluster, group }),
+      "No group " + JSON.stringify(group) + " in cluster " + JSON.stringify(cluster) + ".",
+      "Cannot read the group", (d) => { data = d; render(); });
   }
 
   W.every(5000, refresh);

@@ -162,19 +162,8 @@
   });
   filter.addEventListener("input", applyFilter);
 
-  async function refresh() {
-    performance.mark("warren:fetch");
-    try {
-      data = await W.getJSON("/ui/api/overview");
-    } catch (e) {
-      W.updated(false, e.message);
-      W.showError("Cannot read the groups: " + e.message);
-      throw e;
-    }
-    W.showError("");
-    render();
-    W.updated(true);
-    await W.rendered("warren:fetch");
+  function refresh() {
+    return W.refresh("/ui/api/overview", "", "Cannot read the groups", (d) => { data = d; render(); });
   }
 
   W.every(5000, refresh);
