@@ -374,6 +374,14 @@ address = "127.0.0.1:0"
 			}
 			return out
 		}
+		// Each window holds one commit, judged against the clock in whole
+		// seconds: STALL in the second it was made, STOP from the next on.
+		// Compare once the status no longer moves with time.
+		for _, g := range []string{"app", "batch"} {
+			waitFor(t, base+"/v3/kafka/local/consumer/"+g+"/lag", func(s int, b string) bool {
+				return s == 200 && strings.Contains(b, `"status":"STOP"`)
+			})
+		}
 		waitFor(t, base+"/v3/kafka/local/consumer/app/lag", func(s int, b string) bool {
 			return s == 200 && strings.Contains(b, `"end":{"offset":12,`)
 		})
